@@ -1,0 +1,1 @@
+"""Plain Python helpers (no Odoo): barcode rules, label geometry and drawing."""

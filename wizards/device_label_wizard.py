@@ -1,0 +1,50 @@
+import base64
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class DeviceLabelWizard(models.TransientModel):
+    _name = "device.label.wizard"
+    _description = "Print Device Labels"
+
+    device_ids = fields.Many2many("maintenance.equipment", string="Devices", required=True)
+    device_count = fields.Integer(compute="_compute_device_count")
+    label_format = fields.Selection(
+        [
+            ("roll_62x29", "Thermal roll, 62 × 29 mm (one label a page)"),
+            ("a4_3x8", "A4 sheet, 3 × 8 labels of 70 × 37 mm"),
+        ],
+        string="Label Format",
+        required=True,
+        default="roll_62x29",
+    )
+    label_pdf = fields.Binary(string="Labels", readonly=True, attachment=False)
+    label_filename = fields.Char(readonly=True)
+
+    @api.depends("device_ids")
+    def _compute_device_count(self):
+        for wizard in self:
+            wizard.device_count = len(wizard.device_ids)
+
+    def action_print(self):
+        """Render the labels and hand the PDF to the browser as a download."""
+        self.ensure_one()
+        if not self.device_ids:
+            raise UserError(_("Select at least one device to print labels for."))
+        pdf = self.device_ids._render_device_labels(self.label_format)
+        name = (
+            self.device_ids.barcode if len(self.device_ids) == 1 else _("device-labels")
+        )
+        self.write(
+            {
+                "label_pdf": base64.b64encode(pdf),
+                "label_filename": f"{name}-{self.label_format}.pdf",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/device.label.wizard/{self.id}/label_pdf/"
+            f"{self.label_filename}?download=true",
+            "target": "self",
+        }
