@@ -15,6 +15,7 @@
         "account",
         "portal",
         "barcodes",
+        "resource",
     ],
     "external_dependencies": {"python": ["python-barcode"]},
     "post_init_hook": "post_init_hook",

@@ -3,5 +3,7 @@ from . import (
     product_template,
     res_company,
     res_config_settings,
+    service_contract,
+    service_contract_sla,
     stock_move,
 )
