@@ -127,7 +127,7 @@ class MaintenanceEquipment(models.Model):
 
     @api.depends("label_token")
     def _compute_service_url(self):
-        base_url = self.get_base_url()
+        base_url = self[:1].get_base_url()
         for device in self:
             device.service_url = (
                 f"{base_url}/service/device/{device.sudo().label_token}"
@@ -323,17 +323,23 @@ class MaintenanceEquipment(models.Model):
                 raise UserError(
                     _("Device %(device)s has no barcode to print.", device=device.display_name)
                 )
+            phone = company.service_desk_phone or company.phone
             labels.append(
                 LabelData(
                     barcode=device.barcode,
                     url=device.service_url,
                     company=company.name or "",
                     model=device.product_id.display_name or device.model or device.name or "",
-                    serial=device.serial_no or "",
-                    phone=company.service_desk_phone or company.phone or "",
+                    serial=device.serial_no and _("S/N %(serial)s", serial=device.serial_no),
+                    phone=phone and _("Service desk %(phone)s", phone=phone),
                 )
             )
-        return render_labels(labels, label_format)
+        try:
+            return render_labels(labels, label_format)
+        except ValueError as error:
+            raise UserError(
+                _("A barcode is too long to print on this label: %(error)s", error=error)
+            ) from error
 
     @api.model
     def _open_by_barcode(self, barcode):

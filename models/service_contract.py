@@ -15,7 +15,11 @@ class ServiceContract(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True,
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
         check_company=True,
     )
     device_ids = fields.Many2many(
@@ -59,7 +63,10 @@ class ServiceContract(models.Model):
     covers_firmware = fields.Boolean(string="Firmware Upgrades")
     covers_inspections = fields.Boolean(string="Periodic Inspections")
     user_id = fields.Many2one(
-        "res.users", string="Account Manager", tracking=True, default=lambda self: self.env.user,
+        "res.users",
+        string="Account Manager",
+        tracking=True,
+        default=lambda self: self.env.user,
         domain="[('share', '=', False)]",
     )
     sla_ids = fields.One2many(

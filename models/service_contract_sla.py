@@ -14,9 +14,7 @@ class ServiceContractSla(models.Model):
     _description = "Service Contract SLA Target"
     _order = "contract_id, severity"
 
-    contract_id = fields.Many2one(
-        "service.contract", required=True, ondelete="cascade", index=True
-    )
+    contract_id = fields.Many2one("service.contract", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     severity = fields.Selection(SEVERITIES, required=True)
     response_hours = fields.Float(required=True, help="First response within these working hours.")

@@ -60,9 +60,7 @@ class StockMove(models.Model):
             if device:
                 # Keep what the service desk typed (name, barcode, warranty already set).
                 keep = {"name", "barcode", "warranty_start_date", "warranty_end_date"}
-                device.write(
-                    {k: v for k, v in vals.items() if k not in keep or not device[k]}
-                )
+                device.write({k: v for k, v in vals.items() if k not in keep or not device[k]})
             else:
                 to_create.append(vals)
         if to_create:

@@ -1,1 +1,1 @@
-from . import test_device
+from . import test_device, test_labels

@@ -11,7 +11,6 @@ class DeviceServiceCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env["res.company"].create({"name": "Label Printers Ltd"})
         cls.company_2 = cls.env["res.company"].create({"name": "Scanners Overseas Ltd"})
-        companies = cls.company | cls.company_2
         common = {"company_id": cls.company.id, "company_ids": [(6, 0, cls.company.ids)]}
         cls.technician = new_test_user(
             cls.env,
@@ -36,7 +35,6 @@ class DeviceServiceCase(TransactionCase):
             company_ids=[(6, 0, cls.company_2.ids)],
         )
         cls.portal_user = new_test_user(cls.env, login="bds_portal", groups="base.group_portal")
-        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=companies.ids))
 
         Partner = cls.env["res.partner"]
         cls.customer = Partner.create({"name": "Shanghai Auto Parts Co.", "is_company": True})

@@ -8,7 +8,7 @@ class DeviceLabelWizard(models.TransientModel):
     _name = "device.label.wizard"
     _description = "Print Device Labels"
 
-    device_ids = fields.Many2many("maintenance.equipment", string="Devices", required=True)
+    device_ids = fields.Many2many("maintenance.equipment", string="Devices")
     device_count = fields.Integer(compute="_compute_device_count")
     label_format = fields.Selection(
         [
@@ -33,9 +33,9 @@ class DeviceLabelWizard(models.TransientModel):
         if not self.device_ids:
             raise UserError(_("Select at least one device to print labels for."))
         pdf = self.device_ids._render_device_labels(self.label_format)
-        name = (
-            self.device_ids.barcode if len(self.device_ids) == 1 else _("device-labels")
-        )
+        name = self.device_ids.barcode if len(self.device_ids) == 1 else _("device-labels")
+        # A barcode may hold "/", which would cut the download URL.
+        name = name.replace("/", "_")
         self.write(
             {
                 "label_pdf": base64.b64encode(pdf),
