@@ -38,7 +38,7 @@ class MaintenanceEquipment(models.Model):
         index="btree_not_null",
         tracking=True,
         check_company=True,
-        help="The customer who owns the device. (Vendor is the company the device was bought from.)",
+        help="The customer who owns the device (the Vendor is who the device was bought from).",
     )
     site_id = fields.Many2one(
         "res.partner",

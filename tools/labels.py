@@ -143,7 +143,7 @@ def module_width_for(value, width_mm):
     module = min(MAX_MODULE_MM, width_mm / modules)
     if module < MIN_MODULE_MM:
         raise ValueError(
-            f"barcode {value!r} needs {modules * MIN_MODULE_MM:.1f} mm, the label has {width_mm:.1f} mm"
+            f"{value} needs {modules * MIN_MODULE_MM:.1f} mm, the label has {width_mm:.1f} mm"
         )
     return module
 
