@@ -48,6 +48,7 @@ print(f"labels: {COUNT} on {-(-COUNT // 24)} A4 pages, PDF {len(pdf) / 1024:.0f}
 print(f"time: {elapsed:.2f} s, {elapsed / COUNT * 1000:.2f} ms per label")
 print(f"time ratio to the {TIME_TARGET_S:.0f} s target: {elapsed / TIME_TARGET_S:.2f}")
 print(
-    f"peak Python memory growth: {peak_mb:.1f} MB (ratio to target {peak_mb / MEMORY_TARGET_MB:.2f})"
+    f"peak Python memory growth: {peak_mb:.1f} MB"
+    f" (ratio to target {peak_mb / MEMORY_TARGET_MB:.2f})"
 )
 print(f"process max RSS growth: {rss_after - rss_before:.1f} MB")
