@@ -67,7 +67,7 @@ class TestDeliveryRegistersDevices(DeviceServiceCase):
     def _validate(self, picking, lots):
         """Ship exactly ``lots`` (one unit each), whatever the reservation picked."""
         lines = picking.move_line_ids
-        for line, lot in zip(lines, lots):
+        for line, lot in zip(lines, lots, strict=False):
             line.write({"lot_id": lot.id, "quantity": 1})
         lines[len(lots) :].write({"quantity": 0})
         picking.move_ids.picked = True

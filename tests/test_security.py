@@ -1,0 +1,92 @@
+import csv
+import os
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import DeviceServiceCase
+
+
+@tagged("post_install", "-at_install")
+class TestDeviceSecurity(DeviceServiceCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.device = cls.create_device()
+        cls.device_2 = cls.env["maintenance.equipment"].create(
+            {"name": "Company 2 scanner", "company_id": cls.company_2.id}
+        )
+
+    def test_every_acl_row_has_a_group(self):
+        path = os.path.join(os.path.dirname(__file__), "..", "security", "ir.model.access.csv")
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertTrue(row["group_id:id"].strip(), f"{row['id']} grants everybody")
+
+    def test_technician_reads_writes_creates_but_does_not_delete(self):
+        device = self.device.with_user(self.technician)
+        self.assertEqual(device.customer_id, self.customer)
+        device.firmware_version = "V85.20.23Z"
+        self.Device.with_user(self.technician).create({"name": "Registered by a technician"})
+        with self.assertRaises(AccessError):
+            device.unlink()
+
+    def test_manager_deletes(self):
+        self.device.with_user(self.manager).unlink()
+        self.assertFalse(self.device.exists())
+
+    def test_internal_user_without_group_cannot_edit_devices(self):
+        device = self.device.with_user(self.internal_user)
+        with self.assertRaises(AccessError):
+            device.write({"firmware_version": "hacked"})
+        with self.assertRaises(AccessError):
+            self.Device.with_user(self.internal_user).create({"name": "Not allowed"})
+
+    def test_portal_user_has_no_backend_access(self):
+        with self.assertRaises(AccessError):
+            self.device.with_user(self.portal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            self.env["device.label.wizard"].with_user(self.portal_user).create({})
+
+    def test_label_wizard_rights(self):
+        wizard = (
+            self.env["device.label.wizard"]
+            .with_user(self.technician)
+            .create({"device_ids": [(6, 0, self.device.ids)], "label_format": "a4_3x8"})
+        )
+        self.assertEqual(wizard.device_count, 1)
+        with self.assertRaises(AccessError):
+            self.env["device.label.wizard"].with_user(self.internal_user).create({})
+
+    def test_companies_do_not_see_each_others_devices(self):
+        Device = self.env["maintenance.equipment"]
+        self.assertNotIn(self.device, Device.with_user(self.manager_company_2).search([]))
+        self.assertIn(self.device_2, Device.with_user(self.manager_company_2).search([]))
+        with self.assertRaises(AccessError):
+            self.device.with_user(self.manager_company_2).read(["name"])
+        with self.assertRaises(AccessError):
+            self.device_2.with_user(self.technician).read(["name"])
+
+    def test_service_contract_rights(self):
+        calendar = self.env["resource.calendar"].create(
+            {"name": "Service hours", "company_id": self.company.id}
+        )
+        values = {
+            "partner_id": self.customer.id,
+            "date_start": "2026-01-01",
+            "date_end": "2026-12-31",
+            "resource_calendar_id": calendar.id,
+            "company_id": self.company.id,
+        }
+        contract = self.env["service.contract"].with_user(self.manager).create(values)
+        self.assertEqual(contract.with_user(self.technician).partner_id, self.customer)
+        with self.assertRaises(AccessError):
+            contract.with_user(self.technician).write({"monthly_fee": 1})
+        with self.assertRaises(AccessError):
+            self.env["service.contract"].with_user(self.technician).create(values)
+        with self.assertRaises(AccessError):
+            contract.with_user(self.internal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            contract.with_user(self.portal_user).read(["name"])
