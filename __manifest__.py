@@ -29,7 +29,19 @@
         "wizards/device_label_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/product_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/maintenance_equipment_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "barcode_device_service/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "barcode_device_service/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -342,7 +342,7 @@ class MaintenanceEquipment(models.Model):
             ) from error
 
     @api.model
-    def _open_by_barcode(self, barcode):
+    def action_open_by_barcode(self, barcode):
         """Action opening the device whose barcode (or serial) was scanned, for the backend."""
         device = self.search([("barcode", "=", barcode)], limit=1) or self.search(
             [("serial_no", "=", barcode)], limit=1

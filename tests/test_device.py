@@ -115,12 +115,12 @@ class TestDevice(DeviceServiceCase):
     def test_scanning_a_barcode_opens_the_device(self):
         device = self.create_device(serial_no="SCAN-SN-1")
         Device = self.env["maintenance.equipment"].with_user(self.technician)
-        action = Device._open_by_barcode(device.barcode)
+        action = Device.action_open_by_barcode(device.barcode)
         self.assertEqual(
             (action["res_model"], action["res_id"]), ("maintenance.equipment", device.id)
         )
-        self.assertEqual(Device._open_by_barcode("SCAN-SN-1")["res_id"], device.id)
-        self.assertEqual(Device._open_by_barcode("NOPE")["tag"], "display_notification")
+        self.assertEqual(Device.action_open_by_barcode("SCAN-SN-1")["res_id"], device.id)
+        self.assertEqual(Device.action_open_by_barcode("NOPE")["tag"], "display_notification")
 
     def test_print_labels_needs_a_device(self):
         with self.assertRaises(UserError):

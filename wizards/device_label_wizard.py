@@ -42,9 +42,10 @@ class DeviceLabelWizard(models.TransientModel):
                 "label_filename": f"{name}-{self.label_format}.pdf",
             }
         )
+        # Shown in a new tab: the browser's PDF viewer prints straight to the label printer.
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/device.label.wizard/{self.id}/label_pdf/"
-            f"{self.label_filename}?download=true",
-            "target": "self",
+            "url": f"/web/content/device.label.wizard/{self.id}/label_pdf/{self.label_filename}",
+            "target": "new",
+            "close": True,
         }
