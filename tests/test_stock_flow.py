@@ -102,7 +102,7 @@ class TestDeliveryRegistersDevices(DeviceServiceCase):
     def test_backorder_registers_each_serial_once(self):
         picking = self._delivery(self.lots[:2])
         action = self._validate(picking, self.lots[:1])
-        Form(self.env[action["res_model"]].with_context(action["context"])).save().process()
+        Form(self.env[action["res_model"]].with_context(**action["context"])).save().process()
         self.assertEqual(len(self._devices()), 1)
         backorder = picking.backorder_ids
         self.assertTrue(backorder)

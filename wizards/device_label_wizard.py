@@ -15,7 +15,6 @@ class DeviceLabelWizard(models.TransientModel):
             ("roll_62x29", "Thermal roll, 62 × 29 mm (one label a page)"),
             ("a4_3x8", "A4 sheet, 3 × 8 labels of 70 × 37 mm"),
         ],
-        string="Label Format",
         required=True,
         default="roll_62x29",
     )
