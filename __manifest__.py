@@ -26,6 +26,7 @@
         "data/ir_sequence_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
+        "views/res_config_settings_views.xml",
         "wizards/device_label_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
     ],
