@@ -9,6 +9,19 @@ $ODOO_CMD --addons-path="$ADDONS_PATH" -d "$db" -i barcode_device_service --with
   --stop-after-init --log-level=warn
 $ODOO_CMD --addons-path="$ADDONS_PATH" -d "$db" --modules=barcode_device_service \
   --i18n-export="$here/i18n/barcode_device_service.pot" --stop-after-init --log-level=warn
+# The virtualenv lives inside the addon folder, and Odoo's exporter reads every .py below
+# it: keep only the terms of the addon's own files.
+"$here/.venv/bin/python" - "$here/i18n/barcode_device_service.pot" <<'PY'
+import sys, polib
+pot = polib.pofile(sys.argv[1], wrapwidth=0)
+for entry in list(pot):
+    own = [o for o in entry.occurrences if "/.venv/" not in o[0] and "/.build/" not in o[0]]
+    if not own:
+        pot.remove(entry)
+    else:
+        entry.occurrences = own
+pot.save(sys.argv[1])
+PY
 "$here/.venv/bin/python" - "$db" <<'PY'
 import sys, psycopg2
 conn = psycopg2.connect(dbname="postgres")

@@ -74,8 +74,30 @@ def decode_code128(bars):
     return "".join(text)
 
 
-def decode_qr(rectangles, box, pixels_per_mm=12):
+def decode_qr(rectangles, box):
     """Rasterise the rectangles that lie in ``box`` (x, y, w, h mm) and decode the QR code."""
+    x0, y0, width, height = box
+    inside = [
+        (x, y, w, h)
+        for x, y, w, h in rectangles
+        if x >= x0 - 0.01
+        and y >= y0 - 0.01
+        and x + w <= x0 + width + 0.01
+        and y + h <= y0 + height + 0.01
+    ]
+    if not inside:
+        return ""
+    module = min(h for _x, _y, _w, h in inside)
+    # Like a phone camera at a few distances: OpenCV's detector misses some codes at one
+    # scale and reads them at another.
+    for pixels_per_module in (10, 7, 13, 5):
+        text = _decode_raster(inside, box, pixels_per_module / module)
+        if text:
+            return text
+    return ""
+
+
+def _decode_raster(inside, box, pixels_per_mm):
     import cv2
     import numpy
 
@@ -84,18 +106,14 @@ def decode_qr(rectangles, box, pixels_per_mm=12):
     size_x = int((width + 2 * margin) * pixels_per_mm)
     size_y = int((height + 2 * margin) * pixels_per_mm)
     image = numpy.full((size_y, size_x), 255, dtype=numpy.uint8)
-    for x, y, w, h in rectangles:
-        if (
-            x < x0 - 0.01
-            or y < y0 - 0.01
-            or x + w > x0 + width + 0.01
-            or y + h > y0 + height + 0.01
-        ):
-            continue
+    for x, y, w, h in inside:
         left = round((x - x0 + margin) * pixels_per_mm)
         right = round((x + w - x0 + margin) * pixels_per_mm)
         top = size_y - round((y + h - y0 + margin) * pixels_per_mm)
         bottom = size_y - round((y - y0 + margin) * pixels_per_mm)
         image[top:bottom, left:right] = 0
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    return text
+    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+        text, _points, _straight = detector.detectAndDecode(image)
+        if text:
+            return text
+    return ""

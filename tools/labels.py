@@ -47,7 +47,7 @@ QUIET_ZONE_MODULES = 10
 MIN_FONT_SIZE = 4.0
 PT_MM = 25.4 / 72
 
-QR_MASK = 2
+QR_MASK = 0
 
 LATIN_FONT = "Helvetica"
 LATIN_BOLD_FONT = "Helvetica-Bold"
