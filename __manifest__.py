@@ -24,9 +24,11 @@
         "security/ir.model.access.csv",
         "security/barcode_device_service_rules.xml",
         "data/ir_sequence_data.xml",
+        "data/service_contract_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/service_contract_views.xml",
         "wizards/device_label_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
     ],
@@ -34,6 +36,7 @@
         "demo/product_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/maintenance_equipment_demo.xml",
+        "demo/service_contract_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

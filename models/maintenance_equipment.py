@@ -98,6 +98,18 @@ class MaintenanceEquipment(models.Model):
     )
     service_url = fields.Char(compute="_compute_service_url", string="Public Service URL")
     delivery_count = fields.Integer(compute="_compute_delivery_count")
+    contract_ids = fields.Many2many(
+        "service.contract",
+        "service_contract_equipment_rel",
+        "equipment_id",
+        "contract_id",
+        string="Service Contracts",
+        copy=False,
+        help="Every contract that covers or covered this device.",
+    )
+    active_contract_id = fields.Many2one(
+        "service.contract", compute="_compute_active_contract_id", string="Current Contract"
+    )
 
     _sql_constraints = [
         # Core makes the serial unique across all companies; a service vendor with two
@@ -134,6 +146,14 @@ class MaintenanceEquipment(models.Model):
                 if device.sudo().label_token
                 else False
             )
+
+    @api.depends("contract_ids.state", "contract_ids.date_start", "contract_ids.date_end")
+    def _compute_active_contract_id(self):
+        today = fields.Date.context_today(self)
+        for device in self:
+            device.active_contract_id = device.contract_ids.filtered(
+                lambda c: c.state == "active" and c.date_start <= today <= c.date_end
+            )[:1]
 
     def _compute_delivery_count(self):
         lots = self.lot_id
@@ -295,6 +315,15 @@ class MaintenanceEquipment(models.Model):
             "target": "new",
             "context": {"default_device_ids": self.ids},
         }
+
+    def action_view_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "barcode_device_service.service_contract_action"
+        )
+        action["domain"] = [("id", "in", self.contract_ids.ids)]
+        action["context"] = {"default_partner_id": self.customer_id.id}
+        return action
 
     def action_view_deliveries(self):
         self.ensure_one()

@@ -1,6 +1,20 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from .service_contract_sla import SEVERITIES
+
+# Default SLA targets of a new contract (hours): response, on-site arrival, resolution.
+# Figures from the trade: a stopped line wants a 30-minute answer and a technician within
+# 4 hours; planned work is answered within a working day.
+DEFAULT_TARGETS = {
+    "p1": (0.5, 4.0, 8.0),
+    "p2": (2.0, 8.0, 24.0),
+    "p3": (4.0, 24.0, 40.0),
+    "p4": (8.0, 0.0, 80.0),
+}
+REMINDER_DAYS = 30
 
 
 class ServiceContract(models.Model):
@@ -10,7 +24,9 @@ class ServiceContract(models.Model):
     _order = "date_start desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(string="Reference", required=True, copy=False, default="/", index="trigram")
+    name = fields.Char(
+        string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram"
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -29,9 +45,12 @@ class ServiceContract(models.Model):
         "equipment_id",
         string="Covered Devices",
         check_company=True,
+        copy=False,
+        domain="[('customer_id', 'child_of', partner_id)]",
     )
-    date_start = fields.Date(string="Start Date", required=True, tracking=True)
-    date_end = fields.Date(string="End Date", required=True, tracking=True)
+    device_count = fields.Integer(compute="_compute_device_count")
+    date_start = fields.Date(string="Start Date", required=True, tracking=True, index=True)
+    date_end = fields.Date(string="End Date", required=True, tracking=True, index=True)
     state = fields.Selection(
         [
             ("draft", "Draft"),
@@ -50,6 +69,9 @@ class ServiceContract(models.Model):
         string="Service Hours",
         required=True,
         check_company=True,
+        default=lambda self: self.env.ref(
+            "barcode_device_service.resource_calendar_7x24", raise_if_not_found=False
+        ),
         help="SLA clocks count only this calendar's working time, in its time zone, "
         "skipping its leaves (public holidays).",
     )
@@ -66,17 +88,203 @@ class ServiceContract(models.Model):
         "res.users",
         string="Account Manager",
         tracking=True,
+        index=True,
         default=lambda self: self.env.user,
         domain="[('share', '=', False)]",
     )
     sla_ids = fields.One2many(
-        "service.contract.sla", "contract_id", string="SLA Targets", copy=True
+        "service.contract.sla",
+        "contract_id",
+        string="SLA Targets",
+        copy=True,
+        default=lambda self: self._default_sla_commands(),
     )
+    end_reminder_sent = fields.Boolean(copy=False, help="The 30-day end reminder was scheduled.")
+    note = fields.Html(string="Terms")
+
+    @api.model
+    def _default_sla_commands(self):
+        return [
+            Command.create(
+                {
+                    "severity": severity,
+                    "response_hours": response,
+                    "arrival_hours": arrival,
+                    "resolution_hours": resolution,
+                }
+            )
+            for severity, (response, arrival, resolution) in DEFAULT_TARGETS.items()
+        ]
+
+    @api.depends("device_ids")
+    def _compute_device_count(self):
+        for contract in self:
+            contract.device_count = len(contract.device_ids)
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for contract in self:
+            if contract.date_end < contract.date_start:
+                raise ValidationError(
+                    _(
+                        "Contract %(name)s cannot end (%(end)s) before it starts (%(start)s).",
+                        name=contract.name,
+                        end=contract.date_end,
+                        start=contract.date_start,
+                    )
+                )
+
+    @api.constrains("state", "device_ids", "date_start", "date_end")
+    def _check_device_coverage(self):
+        """A device is covered by one active contract at a time."""
+        self.filtered(lambda c: c.state == "active")._raise_coverage_conflict()
+
+    def _raise_coverage_conflict(self):
+        """Refuse when a device of these contracts is covered by another active contract
+        over an overlapping period (checked before activation, so nothing is written)."""
+        if not self.device_ids:
+            return
+        others = self.search([("state", "=", "active"), ("device_ids", "in", self.device_ids.ids)])
+        for contract in self:
+            for other in (others | self) - contract:
+                overlap = (
+                    other.date_start <= contract.date_end and contract.date_start <= other.date_end
+                )
+                shared = contract.device_ids & other.device_ids
+                if overlap and shared:
+                    raise ValidationError(
+                        _(
+                            "Device %(device)s is already covered by contract %(other)s from "
+                            "%(start)s to %(end)s.",
+                            device=shared[0].display_name,
+                            other=other.name,
+                            start=other.date_start,
+                            end=other.date_end,
+                        )
+                    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id")) or (
+                    self.env.company
+                )
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
+                    "service.contract"
+                ) or _("New")
+        return super().create(vals_list)
+
+    def copy_data(self, default=None):
+        """A copy is a new draft from the same template: targets, services, calendar, fee."""
+        vals_list = super().copy_data(default=default)
+        for contract, vals in zip(self, vals_list, strict=True):
+            vals.setdefault("note", contract.note)
+            vals["name"] = "/"
+        return vals_list
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        if any(contract.state != "draft" for contract in self):
+            raise UserError(_("Only draft contracts can be deleted; terminate the others."))
+
+    def action_activate(self):
+        for contract in self:
+            contract._check_ready_to_activate()
+        self._raise_coverage_conflict()
+        self.write({"state": "active"})
+        return True
+
+    def action_terminate(self):
+        if any(contract.state != "active" for contract in self):
+            raise UserError(_("Only active contracts can be terminated."))
+        self.write({"state": "terminated"})
+        return True
+
+    def action_reset_to_draft(self):
+        if any(contract.state == "active" for contract in self):
+            raise UserError(_("Terminate an active contract before setting it back to draft."))
+        self.write({"state": "draft", "end_reminder_sent": False})
+        return True
+
+    def action_view_devices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "barcode_device_service.maintenance_equipment_action_devices"
+        )
+        action["domain"] = [("id", "in", self.device_ids.ids)]
+        action["context"] = {"default_customer_id": self.partner_id.id}
+        return action
+
+    def _check_ready_to_activate(self):
+        """Everything an active contract needs, with one clear message per problem."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(_("Only draft contracts can be activated."))
+        if not self.resource_calendar_id:
+            raise UserError(
+                _("Contract %(name)s needs service hours (a calendar).", name=self.name)
+            )
+        missing = [label for key, label in SEVERITIES if not self._sla_for(key)]
+        if missing:
+            raise UserError(
+                _(
+                    "Contract %(name)s has no SLA targets for: %(severities)s.",
+                    name=self.name,
+                    severities=", ".join(missing),
+                )
+            )
+        foreign = self.device_ids.filtered(
+            lambda d: d.customer_id.commercial_partner_id != self.partner_id.commercial_partner_id
+        )
+        if foreign:
+            raise UserError(
+                _(
+                    "Device %(device)s does not belong to customer %(customer)s.",
+                    device=foreign[0].display_name,
+                    customer=self.partner_id.display_name,
+                )
+            )
 
     def _sla_for(self, severity):
         """The SLA target of this contract for ``severity`` (empty when there is none)."""
         self.ensure_one()
         return self.sla_ids.filtered(lambda sla: sla.severity == severity)[:1]
 
+    @api.model
+    def _find_active_contract(self, device, date):
+        """The active contract covering ``device`` on ``date`` (empty recordset if none)."""
+        if not device:
+            return self.browse()
+        return self.search(
+            [
+                ("state", "=", "active"),
+                ("device_ids", "in", device.ids),
+                ("date_start", "<=", date),
+                ("date_end", ">=", date),
+            ],
+            limit=1,
+        )
 
-__all__ = ["SEVERITIES", "ServiceContract"]
+    @api.model
+    def _cron_expire_contracts(self):
+        """Daily: expire contracts past their end; remind account managers 30 days before."""
+        today = fields.Date.context_today(self)
+        self.search([("state", "=", "active"), ("date_end", "<", today)]).write(
+            {"state": "expired"}
+        )
+        ending = self.search(
+            [
+                ("state", "=", "active"),
+                ("end_reminder_sent", "=", False),
+                ("date_end", "<=", today + timedelta(days=REMINDER_DAYS)),
+            ]
+        )
+        for contract in ending:
+            contract.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=max(today, contract.date_end - timedelta(days=REMINDER_DAYS)),
+                summary=_("Contract ends on %(date)s: renew it?", date=contract.date_end),
+                user_id=(contract.user_id or self.env.user).id,
+            )
+        ending.write({"end_reminder_sent": True})

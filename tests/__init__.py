@@ -1,1 +1,9 @@
-from . import test_device, test_i18n, test_labels, test_security, test_stock_flow, test_tour
+from . import (
+    test_contract,
+    test_device,
+    test_i18n,
+    test_labels,
+    test_security,
+    test_stock_flow,
+    test_tour,
+)
