@@ -25,6 +25,7 @@
         "security/barcode_device_service_rules.xml",
         "data/ir_sequence_data.xml",
         "data/service_contract_data.xml",
+        "data/service_sla_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",

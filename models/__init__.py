@@ -1,9 +1,14 @@
 from . import (
     maintenance_equipment,
+    maintenance_request,
+    maintenance_stage,
+    maintenance_team,
     product_template,
     res_company,
     res_config_settings,
     service_contract,
     service_contract_sla,
+    service_sla_line,
+    service_sla_pause,
     stock_move,
 )

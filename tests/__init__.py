@@ -4,6 +4,7 @@ from . import (
     test_i18n,
     test_labels,
     test_security,
+    test_sla_clock,
     test_stock_flow,
     test_tour,
 )

@@ -1,0 +1,50 @@
+"""Working-time arithmetic for SLA clocks, over a list of working intervals.
+
+No Odoo here: the caller turns a resource calendar (its attendances in its time zone, minus
+its leaves) into sorted, non-overlapping ``(start, end)`` pairs of aware datetimes, and
+these functions count hours inside them only.
+"""
+
+from datetime import timedelta
+
+HOUR = timedelta(hours=1)
+
+
+def working_hours_between(intervals, start, end):
+    """Working hours between ``start`` and ``end`` (0 when end is not after start)."""
+    if end <= start:
+        return 0.0
+    total = timedelta()
+    for begin, stop in intervals:
+        if stop <= start:
+            continue
+        if begin >= end:
+            break
+        total += min(stop, end) - max(begin, start)
+    return total / HOUR
+
+
+def add_working_hours(intervals, start, hours):
+    """The instant at which ``hours`` working hours have passed since ``start``.
+
+    Returns None when the intervals end before that (the caller fetches a longer window).
+    Zero hours from inside or before working time is ``start`` itself or the next start of
+    work, so a deadline never falls in a closed period.
+    """
+    remaining = timedelta(hours=hours)
+    for interval_start, stop in intervals:
+        if stop <= start:
+            continue
+        begin = max(interval_start, start)
+        available = stop - begin
+        if remaining <= available:
+            return begin + remaining
+        remaining -= available
+    return None
+
+
+def window_days(hours, hours_per_day):
+    """Calendar days of intervals to fetch so that ``hours`` of work surely fit: the work
+    days needed, doubled for weekends, plus two weeks for public holidays."""
+    per_day = hours_per_day or 8.0
+    return int(hours / per_day * 2) + 15
