@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.modules.module import current_test
+from odoo.modules import module as odoo_module
 
 from ..tools.sla_time import add_working_hours, window_days, working_hours_between
 from .service_contract_sla import SEVERITIES
@@ -236,7 +236,7 @@ class ServiceSlaLine(models.Model):
             done += len(lines)
             remaining = max(self.search_count(domain), 0)
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-            if not current_test:
+            if not odoo_module.current_test:
                 # Commit per batch: what is processed stays processed if the job dies.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         upcoming = self.search([("next_check_at", ">", now)], order="next_check_at", limit=1)

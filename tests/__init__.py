@@ -5,6 +5,7 @@ from . import (
     test_labels,
     test_security,
     test_sla_clock,
+    test_sla_cron,
     test_stock_flow,
     test_tour,
 )

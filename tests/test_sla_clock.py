@@ -13,8 +13,10 @@ def utc(text):
     return datetime.fromisoformat(text)
 
 
-@tagged("post_install", "-at_install")
-class TestSlaClock(DeviceServiceCase):
+class SlaCase(DeviceServiceCase):
+    """Calendars (7x24, Shanghai office hours with a holiday, Berlin office hours), a device,
+    a team with a manager and the stages a work order goes through."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -98,6 +100,9 @@ class TestSlaClock(DeviceServiceCase):
     def _line(self, request, milestone):
         return request.sla_line_ids.filtered(lambda line: line.milestone == milestone)
 
+
+@tagged("post_install", "-at_install")
+class TestSlaClock(SlaCase):
     def test_customer_contract_and_lines_from_the_device(self):
         contract = self._contract(self.calendar_24)
         with freeze_time("2026-06-01 10:00:00"):
