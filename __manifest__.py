@@ -30,6 +30,7 @@
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/service_contract_views.xml",
+        "views/maintenance_request_views.xml",
         "wizards/device_label_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
     ],

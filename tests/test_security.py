@@ -90,3 +90,34 @@ class TestDeviceSecurity(DeviceServiceCase):
             contract.with_user(self.internal_user).read(["name"])
         with self.assertRaises(AccessError):
             contract.with_user(self.portal_user).read(["name"])
+
+    def test_sla_models_rights(self):
+        Line = self.env["service.sla.line"]
+        Pause = self.env["service.sla.pause"]
+        for model in (Line, Pause):
+            model.with_user(self.technician).check_access("read")
+            model.with_user(self.manager).check_access("unlink")
+            with self.assertRaises(AccessError):
+                model.with_user(self.technician).check_access("write")
+            with self.assertRaises(AccessError):
+                model.with_user(self.internal_user).check_access("read")
+            with self.assertRaises(AccessError):
+                model.with_user(self.portal_user).check_access("read")
+
+    def test_technician_sees_every_work_order_of_the_company(self):
+        request = self.env["maintenance.request"].create(
+            {
+                "name": "Not mine",
+                "equipment_id": self.device.id,
+                "company_id": self.company.id,
+                "maintenance_team_id": self.env["maintenance.team"]
+                .create({"name": "Team", "company_id": self.company.id})
+                .id,
+            }
+        )
+        self.assertIn(
+            request, self.env["maintenance.request"].with_user(self.technician).search([])
+        )
+        self.assertNotIn(
+            request, self.env["maintenance.request"].with_user(self.internal_user).search([])
+        )
