@@ -39,6 +39,7 @@
         "demo/res_partner_demo.xml",
         "demo/maintenance_equipment_demo.xml",
         "demo/service_contract_demo.xml",
+        "demo/maintenance_request_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
