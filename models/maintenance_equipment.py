@@ -4,6 +4,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL
 
 from ..tools.barcode_rules import invalid_code128_characters
 
@@ -22,6 +24,11 @@ STATE_DATE_FIELDS = {
     "under_repair": "repair_date",
     "retired": "retirement_date",
 }
+
+
+# The public service URL printed as a QR code on the label: scanning it in the backend
+# opens the device like its barcode does.
+SERVICE_URL_PATH = "/service/device/"
 
 
 def new_label_token():
@@ -96,7 +103,13 @@ class MaintenanceEquipment(models.Model):
         "barcode_device_service.group_device_service_user",
         help="Random part of the public service URL on the device label.",
     )
-    service_url = fields.Char(compute="_compute_service_url", string="Public Service URL")
+    # The URL carries the token: whoever may not read the token may not read the URL either.
+    service_url = fields.Char(
+        compute="_compute_service_url",
+        string="Public Service URL",
+        groups="maintenance.group_equipment_manager,"
+        "barcode_device_service.group_device_service_user",
+    )
     delivery_count = fields.Integer(compute="_compute_delivery_count")
     contract_ids = fields.Many2many(
         "service.contract",
@@ -141,11 +154,8 @@ class MaintenanceEquipment(models.Model):
     def _compute_service_url(self):
         base_url = self[:1].get_base_url()
         for device in self:
-            device.service_url = (
-                f"{base_url}/service/device/{device.sudo().label_token}"
-                if device.sudo().label_token
-                else False
-            )
+            token = device.sudo().label_token
+            device.service_url = f"{base_url}{SERVICE_URL_PATH}{token}" if token else False
 
     @api.depends("contract_ids.state", "contract_ids.date_start", "contract_ids.date_end")
     def _compute_active_contract_id(self):
@@ -222,6 +232,32 @@ class MaintenanceEquipment(models.Model):
                     )
                 )
 
+    @api.constrains("lot_id", "product_id", "serial_no")
+    def _check_lot_matches_device(self):
+        for device in self.filtered("lot_id"):
+            lot = device.lot_id
+            if device.product_id and lot.product_id != device.product_id:
+                raise ValidationError(
+                    _(
+                        "The serial number %(lot)s belongs to %(lot_product)s, not to the device "
+                        "model %(product)s of %(device)s.",
+                        lot=lot.name,
+                        lot_product=lot.product_id.display_name,
+                        product=device.product_id.display_name,
+                        device=device.display_name,
+                    )
+                )
+            if device.serial_no and device.serial_no != lot.name:
+                raise ValidationError(
+                    _(
+                        "Device %(device)s has serial number %(serial)s but is linked to the "
+                        "delivered serial %(lot)s: make them the same or remove the link.",
+                        device=device.display_name,
+                        serial=device.serial_no,
+                        lot=lot.name,
+                    )
+                )
+
     @api.onchange("customer_id")
     def _onchange_customer_id(self):
         if self.site_id and (
@@ -244,17 +280,107 @@ class MaintenanceEquipment(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Number the devices left without a barcode (one sequence call for the whole batch)
+        and refuse identifiers already taken before anything is written."""
         for vals in vals_list:
+            # An empty token (an import column left blank) means "generate one".
+            if "label_token" in vals and not vals["label_token"]:
+                del vals["label_token"]
+        if any("label_token" in vals for vals in vals_list):
+            self._check_label_token_write()
+        default_company = self.env["res.company"].browse(
+            self.env.context.get("default_company_id") or self.env.company.id
+        )
+        unnumbered = {}
+        for index, vals in enumerate(vals_list):
+            if vals.get("barcode"):
+                vals["barcode"] = vals["barcode"].strip()
             if not vals.get("barcode"):
-                vals["barcode"] = self._next_device_barcode(vals.get("company_id"))
+                company = (
+                    self.env["res.company"].browse(vals["company_id"])
+                    if vals.get("company_id")
+                    else default_company
+                )
+                unnumbered.setdefault(company, []).append(index)
             self._stamp_state_date(vals)
+        for company, indexes in unnumbered.items():
+            for index, barcode in zip(
+                indexes, self._next_device_barcodes(company, len(indexes)), strict=True
+            ):
+                vals_list[index]["barcode"] = barcode
+        self._check_identifiers_free(
+            [
+                (
+                    ("new", index),
+                    vals.get("company_id") or default_company.id,
+                    vals["barcode"],
+                    vals.get("serial_no") or False,
+                )
+                for index, vals in enumerate(vals_list)
+            ]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
-        if "barcode" in vals and not vals["barcode"]:
-            raise UserError(_("A device needs a barcode: leave the one it has or type a new one."))
-        self._stamp_state_date(vals)
-        return super().write(vals)
+        """Refuse an emptied barcode, a token typed by hand and identifiers already taken;
+        stamp the date of the lifecycle state a device enters."""
+        if "label_token" in vals:
+            self._check_label_token_write()
+        if "barcode" in vals:
+            vals = dict(vals, barcode=(vals["barcode"] or "").strip())
+            if not vals["barcode"]:
+                raise UserError(
+                    _("A device needs a barcode: leave the one it has or type a new one.")
+                )
+        if {"barcode", "serial_no", "company_id"} & vals.keys():
+            self._check_identifiers_free(
+                [
+                    (
+                        device.id,
+                        vals.get("company_id", device.company_id.id),
+                        vals.get("barcode", device.barcode),
+                        vals.get("serial_no", device.serial_no),
+                    )
+                    for device in self
+                ]
+            )
+        date_field = STATE_DATE_FIELDS.get(vals.get("device_state"))
+        entering = self.browse()
+        if date_field and not vals.get(date_field):
+            # Only the devices that change state get the date: writing the state a device
+            # already has must not move the day it entered it.
+            entering = self.filtered(lambda d: d.device_state != vals["device_state"])
+        result = super().write(vals)
+        if entering:
+            super(MaintenanceEquipment, entering).write(
+                {date_field: fields.Date.context_today(self)}
+            )
+        return result
+
+    def _check_company(self, fnames=None):
+        """Check each distinct combination of company and linked records once.
+
+        Core checks record by record and field by field; a delivery or an import creates
+        many devices sharing the same company, customer, site and model, and checking them
+        one by one was most of the cost of creating them. The outcome depends only on the
+        company and the linked records, so one record per combination is enough.
+        """
+        if len(self) < 2:
+            return super()._check_company(fnames)
+        if fnames is None or {"company_id", "company_ids"} & set(fnames):
+            fnames = list(self._fields)
+        names = [
+            name
+            for name in fnames
+            if self._fields[name].relational and self._fields[name].check_company
+        ]
+        representatives = {}
+        for record in self.sudo():
+            key = (record.company_id.id, *(record[name]._ids for name in names))
+            representatives.setdefault(key, record.id)
+        return super(
+            MaintenanceEquipment, self.browse(list(representatives.values()))
+        )._check_company(fnames)
 
     def _init_column(self, column_name):
         # A column default is computed once and copied to every existing row; each existing
@@ -265,22 +391,133 @@ class MaintenanceEquipment(models.Model):
 
     def _fill_missing_identifiers(self):
         """Give devices registered before the module was installed a barcode and a token."""
-        for device in self:
+        devices = self.sudo()
+        barcodes = {}
+        for company, company_devices in (
+            devices.filtered(lambda d: not d.barcode).grouped("company_id").items()
+        ):
+            numbers = self._next_device_barcodes(company, len(company_devices))
+            barcodes.update(zip(company_devices.ids, numbers, strict=True))
+        for device in devices:
             vals = {}
-            if not device.barcode:
-                vals["barcode"] = self._next_device_barcode(device.company_id.id)
-            if not device.sudo().label_token:
+            if device.id in barcodes:
+                vals["barcode"] = barcodes[device.id]
+            if not device.label_token:
                 vals["label_token"] = new_label_token()
-            device.sudo().write(vals)
+            if vals:
+                device.write(vals)
+
+    def _check_label_token_write(self):
+        # The token is what makes the public URL unguessable: it only ever comes from
+        # new_label_token(), through the regenerate action of a manager (which checks the
+        # group, then writes in sudo) or the install hook.
+        if not self.env.su:
+            raise AccessError(
+                _(
+                    "The label token cannot be typed: a Device Service manager regenerates it "
+                    "with the button on the device."
+                )
+            )
+
+    @api.model
+    def _check_identifiers_free(self, candidates):
+        """Refuse a barcode or serial number already used by another device of the company.
+
+        ``candidates`` lists ``(identity, company id, barcode, serial)`` for the devices about
+        to be written; the identity is the id of an existing device or any other distinct
+        value for a new one. The database constraints hold the same rule; checking
+        first names the device in the way in words a user understands, before any write.
+        """
+        fields_labels = {"barcode": _("barcode"), "serial_no": _("serial number")}
+        seen = {}
+        values = {"barcode": set(), "serial_no": set()}
+        for device_id, company_id, barcode, serial in candidates:
+            for field_name, value in (("barcode", barcode), ("serial_no", serial)):
+                if not value:
+                    continue
+                key = (field_name, value, company_id)
+                if key in seen and seen[key] != device_id:
+                    raise ValidationError(
+                        _(
+                            "Two devices of the same company would get the %(what)s "
+                            "%(value)s: each device needs its own.",
+                            what=fields_labels[field_name],
+                            value=value,
+                        )
+                    )
+                seen[key] = device_id
+                values[field_name].add(value)
+        if not seen:
+            return
+        domain = expression.OR(
+            [[(field_name, "in", list(found))] for field_name, found in values.items() if found]
+        )
+        # sudo: devices of other users and archived ones hold the identifiers as well; only
+        # the clash itself is reported.
+        existing = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch(domain, ["barcode", "serial_no", "company_id", "name"])
+        )
+        for device in existing:
+            for field_name in ("barcode", "serial_no"):
+                key = (field_name, device[field_name], device.company_id.id)
+                if device[field_name] and key in seen and seen[key] != device.id:
+                    raise ValidationError(
+                        _(
+                            "The %(what)s %(value)s is already used by device %(device)s of "
+                            "%(company)s.",
+                            what=fields_labels[field_name],
+                            value=device[field_name],
+                            device=device.display_name,
+                            company=device.company_id.name,
+                        )
+                    )
 
     @api.model
     def _next_device_barcode(self, company_id=None):
+        """The next device barcode of the sequence, for ``company_id`` (default: current)."""
         company = self.env["res.company"].browse(company_id) if company_id else self.env.company
-        return (
-            self.env["ir.sequence"]
-            .with_company(company)
-            .next_by_code("maintenance.equipment.barcode")
+        return self._next_device_barcodes(company, 1)[0]
+
+    @api.model
+    def _next_device_barcodes(self, company, count):
+        """``count`` barcodes from the device sequence of ``company``.
+
+        Standard sequences are PostgreSQL sequences: all the numbers come from one query
+        instead of one ``next_by_code`` (two queries) per device.
+        """
+        if count <= 0:
+            return []
+        Sequence = self.env["ir.sequence"].with_company(company).sudo()
+        sequence = Sequence.search(
+            [
+                ("code", "=", "maintenance.equipment.barcode"),
+                ("company_id", "in", [company.id, False]),
+            ],
+            order="company_id",
+            limit=1,
         )
+        if not sequence:
+            raise UserError(
+                _(
+                    "The device barcode sequence is missing: restore the sequence with code "
+                    "maintenance.equipment.barcode, or type the barcodes."
+                )
+            )
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence._next() for _index in range(count)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}",
+                count,
+            )
+        )
+        # get_next_char() interpolates the prefix and suffix again for every number.
+        prefix, suffix = sequence._get_prefix_suffix()
+        number_format = f"%0{sequence.padding}d"
+        return [f"{prefix}{number_format % number}{suffix}" for (number,) in self.env.cr.fetchall()]
 
     @api.model
     def _stamp_state_date(self, vals):
@@ -297,8 +534,11 @@ class MaintenanceEquipment(models.Model):
         """Give the devices new label tokens: the printed labels stop working at once."""
         if not self.env.user.has_group("barcode_device_service.group_device_service_manager"):
             raise AccessError(_("Only a Device Service manager can regenerate label tokens."))
+        self.check_access("write")
         for device in self:
-            device.label_token = new_label_token()
+            # sudo: the token cannot be written directly by anybody; the manager's right was
+            # checked above.
+            device.sudo().label_token = new_label_token()
             device.message_post(
                 body=_("Label token regenerated: labels printed before no longer open this device.")
             )
@@ -372,17 +612,27 @@ class MaintenanceEquipment(models.Model):
 
     @api.model
     def action_open_by_barcode(self, barcode):
-        """Action opening the device whose barcode (or serial) was scanned, for the backend."""
-        device = self.search([("barcode", "=", barcode)], limit=1) or self.search(
-            [("serial_no", "=", barcode)], limit=1
-        )
+        """Public entry point of the backend scan (the barcode service calls it over RPC,
+        which cannot reach private methods)."""
+        return self._open_by_barcode(barcode)
+
+    @api.model
+    def _open_by_barcode(self, barcode):
+        """Return the action opening the device a scan designates, or a warning.
+
+        The scan may be the device barcode, its serial number or the service URL of the
+        label's QR code. Devices of the current company come first, as barcodes and serials
+        are only unique per company.
+        """
+        code = (barcode or "").strip()
+        device = self._find_device_by_scan(code)
         if not device:
             return {
                 "type": "ir.actions.client",
                 "tag": "display_notification",
                 "params": {
                     "type": "warning",
-                    "message": _("No device has the barcode %(barcode)s.", barcode=barcode),
+                    "message": _("No device has the barcode %(barcode)s.", barcode=code),
                 },
             }
         return {
@@ -392,3 +642,23 @@ class MaintenanceEquipment(models.Model):
             "view_mode": "form",
             "views": [(False, "form")],
         }
+
+    @api.model
+    def _find_device_by_scan(self, code):
+        if not code:
+            return self.browse()
+
+        def first(devices):
+            return devices.filtered(lambda d: d.company_id == self.env.company)[:1] or devices[:1]
+
+        if SERVICE_URL_PATH in code:
+            token = code.rsplit(SERVICE_URL_PATH, 1)[1].split("?")[0].strip("/")
+            if not token:
+                return self.browse()
+            # sudo: the token field is hidden from some users; only a device the user may
+            # read is returned.
+            found = self.sudo().search([("label_token", "=", token)], limit=1)
+            return self.browse(found.ids)._filtered_access("read")
+        return first(self.search([("barcode", "=", code)], limit=10)) or first(
+            self.search([("serial_no", "=", code)], limit=10)
+        )

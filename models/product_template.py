@@ -27,7 +27,7 @@ class ProductTemplate(models.Model):
                     )
                 )
 
-    @api.onchange("is_serviced_device")
+    @api.onchange("is_serviced_device", "is_storable")
     def _onchange_is_serviced_device(self):
         # Devices are followed unit by unit: a serviced device is tracked by serial number.
         if self.is_serviced_device and self.is_storable:

@@ -9,8 +9,9 @@ class StockMove(models.Model):
 
         A serial of a "serviced device" product delivered to a customer location registers
         (or updates) that customer's device; the same serial coming back into stock sets the
-        device back to "in stock". Both are keyed on the lot, so validating twice, a
-        backorder or a later redelivery never creates a second device.
+        device back to "in stock". Both are keyed on the lot (or, for a device registered by
+        hand, its serial number in the company), so validating twice, a backorder or a later
+        redelivery never creates a second device.
         """
         done_moves = super()._action_done(cancel_backorder=cancel_backorder)
         device_moves = done_moves.filtered(
@@ -23,23 +24,33 @@ class StockMove(models.Model):
         return done_moves
 
     def _sync_serviced_devices(self):
+        """Create or update the devices of the serials these done moves delivered or took back."""
+        # sudo: whoever validates a delivery (a warehouse user) need not have Device Service
+        # rights; the register follows the stock moves, not the user.
         Device = self.env["maintenance.equipment"].sudo()
-        delivered, returned = {}, self.env["stock.lot"]
+        # A lot's company may be empty (products shared between companies): the device
+        # belongs to the company of the move.
+        delivered, returned = {}, {}
         for move in self:
             to_customer = move.location_dest_id.usage == "customer"
             from_customer = move.location_id.usage == "customer"
             for line in move.move_line_ids.filtered("lot_id"):
+                key = (line.lot_id, move.company_id)
                 if to_customer and not from_customer:
-                    delivered[line.lot_id] = move
+                    delivered[key] = move
+                    returned.pop(key, None)
                 elif from_customer and line.location_dest_id.usage == "internal":
-                    returned |= line.lot_id
-        lots = returned | self.env["stock.lot"].concat(*delivered)
-        if not lots:
+                    returned[key] = move
+                    delivered.pop(key, None)
+        keys = [*delivered, *returned]
+        if not keys:
             return
+        lots = self.env["stock.lot"].concat(*(lot for lot, _company in keys))
         # One search for every lot of the batch: by link first, then by serial for devices
         # that were registered by hand before they were delivered.
         devices = Device.with_context(active_test=False).search(
             [
+                ("company_id", "in", list({company.id for _lot, company in keys})),
                 "|",
                 ("lot_id", "in", lots.ids),
                 "&",
@@ -47,16 +58,24 @@ class StockMove(models.Model):
                 ("serial_no", "in", lots.mapped("name")),
             ]
         )
-        by_lot = {d.lot_id: d for d in devices if d.lot_id}
+        by_lot = {(d.lot_id, d.company_id): d for d in devices if d.lot_id}
         by_serial = {(d.serial_no, d.company_id): d for d in devices if not d.lot_id}
 
-        def device_of(lot):
-            return by_lot.get(lot) or by_serial.get((lot.name, lot.company_id))
+        def device_of(lot, company):
+            device = by_lot.get((lot, company))
+            if device:
+                return device
+            # A device typed by hand is that unit only if its model is unknown or the same;
+            # otherwise creating the device reports the serial clash in words.
+            device = by_serial.get((lot.name, company))
+            if device and device.product_id in (lot.product_id, Device.product_id):
+                return device
+            return Device
 
         to_create = []
-        for lot, move in delivered.items():
+        for (lot, company), move in delivered.items():
             vals = move._serviced_device_values(lot)
-            device = device_of(lot)
+            device = device_of(lot, company)
             if device:
                 # Keep what the service desk typed (name, barcode, warranty already set).
                 keep = {"name", "barcode", "warranty_start_date", "warranty_end_date"}
@@ -65,12 +84,13 @@ class StockMove(models.Model):
                 to_create.append(vals)
         if to_create:
             Device.create(to_create)
-        back_in_stock = Device.concat(*(device_of(lot) or Device for lot in returned))
-        back_in_stock.filtered(lambda d: d.device_state != "retired").write(
+        back_in_stock = Device.concat(*(device_of(lot, company) for lot, company in returned))
+        back_in_stock.filtered(lambda d: d.device_state not in ("in_stock", "retired")).write(
             {"device_state": "in_stock"}
         )
 
     def _serviced_device_values(self, lot):
+        """Device values for ``lot`` delivered by this move: customer, site, warranty."""
         self.ensure_one()
         picking = self.picking_id
         address = picking.partner_id or self.partner_id

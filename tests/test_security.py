@@ -25,6 +25,101 @@ class TestDeviceSecurity(DeviceServiceCase):
         for row in rows:
             self.assertTrue(row["group_id:id"].strip(), f"{row['id']} grants everybody")
 
+    def test_rights_per_group_on_every_model(self):
+        """The operations each kind of user may do, model by model (ACLs)."""
+        everything = ("read", "write", "create", "unlink")
+        expected = {
+            "maintenance.equipment": {
+                self.technician: ("read", "write", "create"),
+                self.manager: everything,
+                # Core lets every employee read the equipment they follow.
+                self.internal_user: ("read",),
+                self.portal_user: (),
+            },
+            "device.label.wizard": {
+                self.technician: everything,
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+            "service.contract": {
+                self.technician: ("read",),
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+            "service.contract.sla": {
+                self.technician: ("read",),
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+        }
+        for model, per_user in expected.items():
+            for user, allowed in per_user.items():
+                for operation in everything:
+                    with self.subTest(model=model, user=user.login, operation=operation):
+                        self.assertEqual(
+                            self.env[model].with_user(user).has_access(operation),
+                            operation in allowed,
+                        )
+
+    def test_every_company_bound_model_has_a_global_company_rule(self):
+        names = [
+            name
+            for name, model in self.env.registry.items()
+            if model._original_module == "barcode_device_service"
+            and not model._transient
+            and not model._abstract
+            and "company_id" in model._fields
+            and model._fields["company_id"].store
+        ]
+        self.assertIn("service.contract", names)
+        for name in [*names, "maintenance.equipment"]:
+            rules = self.env["ir.rule"].search(
+                [("model_id.model", "=", name), ("global", "=", True)]
+            )
+            with self.subTest(model=name):
+                self.assertTrue(
+                    any("company_ids" in rule.domain_force for rule in rules),
+                    f"{name} has no global multi-company rule",
+                )
+
+    def test_technician_sees_devices_they_do_not_follow(self):
+        self.assertNotIn(self.technician.partner_id, self.device.message_partner_ids)
+        Device = self.env["maintenance.equipment"]
+        self.assertIn(self.device, Device.with_user(self.technician).search([]))
+        # A plain employee only sees what core lets them: the equipment they follow.
+        self.assertNotIn(self.device, Device.with_user(self.internal_user).search([]))
+        with self.assertRaises(AccessError):
+            self.device.with_user(self.internal_user).read(["name"])
+        self.device.message_subscribe(partner_ids=self.internal_user.partner_id.ids)
+        self.assertEqual(self.device.with_user(self.internal_user).name, self.device.name)
+        with self.assertRaises(AccessError):
+            self.device.with_user(self.internal_user).read(["label_token"])
+
+    def test_manager_of_another_company_cannot_touch_devices(self):
+        device = self.device.with_user(self.manager_company_2)
+        for operation in ("read", "write", "unlink"):
+            with self.subTest(operation=operation), self.assertRaises(AccessError):
+                device.check_access(operation)
+        with self.assertRaises(AccessError):
+            device.write({"firmware_version": "V2"})
+        with self.assertRaises(AccessError):
+            device.action_regenerate_label_token()
+        self.assertFalse(
+            self.env["maintenance.equipment"]
+            .with_user(self.manager_company_2)
+            .search([("customer_id", "=", self.customer.id)])
+        )
+        # Nor open it by scanning its barcode.
+        action = (
+            self.env["maintenance.equipment"]
+            .with_user(self.manager_company_2)
+            ._open_by_barcode(self.device.barcode)
+        )
+        self.assertEqual(action["tag"], "display_notification")
+
     def test_technician_reads_writes_creates_but_does_not_delete(self):
         device = self.device.with_user(self.technician)
         self.assertEqual(device.customer_id, self.customer)
