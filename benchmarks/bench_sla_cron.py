@@ -59,10 +59,12 @@ def open_not_due(count):
             RETURNING id
         )
         INSERT INTO service_sla_line
-            (request_id, company_id, contract_id, severity, milestone, calendar_id,
+            (res_model, res_id, request_id, company_id, contract_id, severity, milestone,
+             calendar_id,
              target_hours, warning_percent, start_at, deadline, original_deadline,
              warning_at, state, paused_hours, next_check_at)
-        SELECT r.id, %(company)s, %(contract)s, 'p3', 'resolution', %(calendar)s, 40, 75,
+        SELECT 'maintenance.request', r.id, r.id, %(company)s, %(contract)s, 'p3', 'resolution',
+               %(calendar)s, 40, 75,
                now() at time zone 'utc', now() at time zone 'utc' + interval '40 hours',
                now() at time zone 'utc' + interval '40 hours',
                now() at time zone 'utc' + interval '30 hours', 'running', 0,

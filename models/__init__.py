@@ -1,3 +1,7 @@
+# The mixin before the models that inherit it.
+from . import service_sla_mixin
+
+# isort: split
 from . import (
     maintenance_equipment,
     maintenance_request,

@@ -6,12 +6,11 @@ from .service_contract_sla import SEVERITIES
 # Core kanban stars (priority) for each severity, and back.
 SEVERITY_PRIORITY = {"p1": "3", "p2": "2", "p3": "1", "p4": "0"}
 PRIORITY_SEVERITY = {v: k for k, v in SEVERITY_PRIORITY.items()}
-# Worst first: the work order's SLA status shows its worst milestone.
-SLA_STATUS_ORDER = ["breached", "warning", "paused", "running", "met_late", "met", "cancelled"]
 
 
 class MaintenanceRequest(models.Model):
-    _inherit = "maintenance.request"
+    _name = "maintenance.request"
+    _inherit = ["maintenance.request", "service.sla.mixin"]
 
     customer_id = fields.Many2one(
         "res.partner",
@@ -51,25 +50,6 @@ class MaintenanceRequest(models.Model):
     checked_in_user_id = fields.Many2one(
         "res.users", string="Checked In By", readonly=True, copy=False
     )
-    sla_line_ids = fields.One2many("service.sla.line", "request_id", string="SLA", copy=False)
-    sla_pause_ids = fields.One2many(
-        "service.sla.pause", "request_id", string="SLA Pauses", copy=False
-    )
-    sla_status = fields.Selection(
-        [
-            ("breached", "Breached"),
-            ("warning", "At Risk"),
-            ("paused", "Paused"),
-            ("running", "Running"),
-            ("met_late", "Met Late"),
-            ("met", "Met"),
-            ("cancelled", "Cancelled"),
-        ],
-        string="SLA Status",
-        compute="_compute_sla_status",
-        store=True,
-        index="btree_not_null",
-    )
 
     @api.depends("equipment_id")
     def _compute_customer_id(self):
@@ -93,12 +73,6 @@ class MaintenanceRequest(models.Model):
                 and c.date_start <= d <= c.date_end
             )[:1]
 
-    @api.depends("sla_line_ids.state")
-    def _compute_sla_status(self):
-        for request in self:
-            states = set(request.sla_line_ids.mapped("state"))
-            request.sla_status = next((s for s in SLA_STATUS_ORDER if s in states), False)
-
     @api.onchange("severity")
     def _onchange_severity(self):
         self.priority = SEVERITY_PRIORITY[self.severity]
@@ -107,26 +81,17 @@ class MaintenanceRequest(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._sync_severity_priority(vals)
-        requests = super().create(vals_list)
-        requests.filtered("contract_id")._sla_start_clocks()
-        return requests
+        return super().create(vals_list)
 
     def write(self, vals):
         self._sync_severity_priority(vals)
         stage = self.env["maintenance.stage"].browse(vals.get("stage_id"))
         leaving_pause = self.filtered(lambda r: r.stage_id.pauses_sla) if stage else self.browse()
-        old_terms = {r: (r.severity, r.contract_id) for r in self}
         result = super().write(vals)
-        if "severity" in vals or "contract_id" in vals:
-            self.filtered(lambda r: old_terms[r] != (r.severity, r.contract_id))._sla_retarget(
-                old_terms
-            )
         if stage:
             self._sla_on_stage_change(stage, leaving_pause)
         if vals.get("archive"):
-            self.sla_line_ids.filtered(lambda line: line.state not in ("met", "met_late")).write(
-                {"state": "cancelled", "next_check_at": False}
-            )
+            self._sla_cancel()
         return result
 
     @api.model
@@ -172,152 +137,37 @@ class MaintenanceRequest(models.Model):
             )
         return True
 
-    # ------------------------------------------------------------------ SLA clock
-    def _sla_line_values(self, start):
-        """One line per milestone from the contract's target for the request's severity."""
-        self.ensure_one()
-        sla = self.contract_id._sla_for(self.severity)
-        if not sla:
-            return []
-        targets = [("response", sla.response_hours), ("resolution", sla.resolution_hours)]
+    # ------------------------------------------------------------------ SLA clock hooks
+    @api.model
+    def _sla_term_fields(self):
+        # On site or remote decides whether there is an arrival milestone.
+        return [*super()._sla_term_fields(), "is_on_site"]
+
+    def _sla_milestones(self, sla):
+        milestones = super()._sla_milestones(sla)
         if self.is_on_site and sla.arrival_hours:
-            targets.insert(1, ("arrival", sla.arrival_hours))
-        return [
-            {
-                "request_id": self.id,
-                "severity": self.severity,
-                "milestone": milestone,
-                "calendar_id": self.contract_id.resource_calendar_id.id,
-                "target_hours": hours,
-                "warning_percent": sla.warning_percent,
-                "start_at": start,
-            }
-            for milestone, hours in targets
-        ]
+            milestones.insert(1, ("arrival", sla.arrival_hours))
+        return milestones
 
-    def _sla_start_clocks(self):
-        # The clock starts now (not create_date, which is the transaction's start time).
-        now = fields.Datetime.now()
-        vals_list = []
-        for request in self:
-            vals_list += request._sla_line_values(now)
-        lines = self.env["service.sla.line"].sudo().create(vals_list)
-        lines._schedule()
-        lines._trigger_check()
+    def _sla_customer(self):
+        return self.customer_id or super()._sla_customer()
 
-    def _sla_retarget(self, old_terms):
-        """Severity or contract changed: new targets from the original start, keeping the
-        paused time; the lines already met stay as they were."""
-        Line = self.env["service.sla.line"].sudo()
-        to_schedule = Line
-        for request in self:
-            open_lines = request.sla_line_ids.filtered(
-                lambda line: line.state not in ("met", "met_late", "cancelled")
-            )
-            start = request.sla_line_ids[:1].start_at or fields.Datetime.now()
-            new_values = {v["milestone"]: v for v in request._sla_line_values(start)}
-            for line in open_lines:
-                values = new_values.get(line.milestone)
-                if not values:
-                    line.write({"state": "cancelled", "next_check_at": False})
-                    continue
-                state = "paused" if line.state == "paused" else "running"
-                line.write(
-                    {
-                        "severity": values["severity"],
-                        "calendar_id": values["calendar_id"],
-                        "target_hours": values["target_hours"],
-                        "warning_percent": values["warning_percent"],
-                        "state": state,
-                        "breached_at": False,
-                    }
-                )
-                to_schedule |= line
-            met = request.sla_line_ids.mapped("milestone")
-            missing = [v for m, v in new_values.items() if m not in met]
-            to_schedule |= Line.create(missing)
-            old_severity, old_contract = old_terms[request]
-            request.message_post(
-                body=_(
-                    "SLA targets recomputed from the work order's start: severity %(old)s → "
-                    "%(new)s, contract %(old_contract)s → %(new_contract)s.",
-                    old=dict(SEVERITIES)[old_severity],
-                    new=dict(SEVERITIES)[request.severity],
-                    old_contract=old_contract.name or _("none"),
-                    new_contract=request.contract_id.name or _("none"),
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-        to_schedule._schedule()
-        to_schedule.filtered(lambda line: line.state == "paused")._pause()
-        to_schedule._trigger_check()
+    def _sla_warning_users(self):
+        """The assignee and the team manager (the account manager when there is neither)."""
+        users = self.user_id | self.maintenance_team_id.manager_id
+        return users or super()._sla_warning_users()
 
-    def _sla_meet(self, milestone, when):
-        lines = self.sla_line_ids.filtered(
-            lambda line: line.milestone == milestone
-            and line.state in ("running", "warning", "breached")
-        )
-        if lines:
-            lines.sudo()._meet(when)
+    def _sla_breach_partners(self):
+        manager = self.maintenance_team_id.manager_id
+        return manager.partner_id if manager else super()._sla_breach_partners()
 
     def _sla_on_stage_change(self, stage, leaving_pause):
         now = fields.Datetime.now()
-        Pause = self.env["service.sla.pause"].sudo()
         if stage.pauses_sla:
-            entering = self.filtered(lambda r: not r.sla_pause_ids.filtered(lambda p: not p.end_at))
-            Pause.create(
-                [
-                    {"request_id": r.id, "start_at": now, "reason": stage.pause_reason}
-                    for r in entering
-                ]
-            )
-            entering.sla_line_ids.filtered(
-                lambda line: line.state in ("running", "warning")
-            ).sudo()._pause()
+            self._sla_pause(stage.pause_reason, now)
             return
-        for request in leaving_pause:
-            pause = request.sla_pause_ids.filtered(lambda p: not p.end_at)
-            if pause:
-                pause.end_at = now
-                request.sla_line_ids.filtered(lambda line: line.state == "paused").sudo()._resume(
-                    pause.start_at, now
-                )
+        leaving_pause._sla_resume(now)
         if stage.starts_work or stage.is_resolved:
             self._sla_meet("response", now)
         if stage.is_resolved:
             self._sla_meet("resolution", now)
-
-    def _notify_sla_warning(self, lines):
-        """An activity for the assignee and the team manager (the account manager when the
-        work order has neither)."""
-        for line in lines:
-            request = line.request_id
-            users = request.user_id | request.maintenance_team_id.manager_id
-            milestone = line._milestone_label(line.milestone)
-            for user in users or request.contract_id.user_id:
-                request.activity_schedule(
-                    act_type_xmlid="mail.mail_activity_data_todo",
-                    date_deadline=fields.Date.context_today(request),
-                    summary=_(
-                        "SLA at risk: %(milestone)s due %(deadline)s",
-                        milestone=milestone,
-                        deadline=line._format_deadline(),
-                    ),
-                    user_id=user.id,
-                )
-
-    def _notify_sla_breach(self, lines):
-        for line in lines:
-            request = line.request_id
-            manager = request.maintenance_team_id.manager_id or request.contract_id.user_id
-            request.message_post(
-                body=_(
-                    "SLA breached: the %(milestone)s target (%(hours)s working hours) passed its "
-                    "deadline %(deadline)s.",
-                    milestone=line._milestone_label(line.milestone),
-                    hours=line.target_hours,
-                    deadline=line._format_deadline(),
-                ),
-                partner_ids=manager.partner_id.ids,
-                subtype_xmlid="mail.mt_note",
-            )

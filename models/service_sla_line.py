@@ -27,18 +27,38 @@ def _naive(value):
     return value.astimezone(pytz.utc).replace(tzinfo=None) if value else value
 
 
+def _next_check(state, dates):
+    """When the detection job must look at a line next: its warning time while running,
+    its deadline once at risk, never when the clock is stopped."""
+    if state == "running":
+        return dates["warning_at"]
+    if state == "warning":
+        return dates["deadline"]
+    return False
+
+
 class ServiceSlaLine(models.Model):
     _name = "service.sla.line"
-    _description = "SLA Milestone of a Work Order"
-    _order = "request_id, deadline"
+    _description = "SLA Milestone"
+    _order = "res_model, res_id, deadline"
     _rec_name = "milestone"
 
-    request_id = fields.Many2one(
-        "maintenance.request", required=True, ondelete="cascade", index=True
+    # The document whose clock this is (any model inheriting service.sla.mixin).
+    res_model = fields.Char(string="Document Model", required=True)
+    res_id = fields.Many2oneReference(
+        string="Document", model_field="res_model", required=True, index=True
     )
-    company_id = fields.Many2one(related="request_id.company_id", store=True, index=True)
-    customer_id = fields.Many2one(related="request_id.customer_id", store=True)
-    contract_id = fields.Many2one(related="request_id.contract_id", store=True)
+    request_id = fields.Many2one(
+        "maintenance.request",
+        compute="_compute_request_id",
+        store=True,
+        precompute=True,
+        ondelete="cascade",
+        index="btree_not_null",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    customer_id = fields.Many2one("res.partner")
+    contract_id = fields.Many2one("service.contract")
     severity = fields.Selection(SEVERITIES, required=True)
     milestone = fields.Selection(MILESTONES, required=True)
     calendar_id = fields.Many2one("resource.calendar", required=True)
@@ -78,6 +98,14 @@ class ServiceSlaLine(models.Model):
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
 
+    @api.depends("res_model", "res_id")
+    def _compute_request_id(self):
+        # Work orders are this addon's own clock holders: a real many2one for them gives the
+        # analysis its grouping and the database its cascade.
+        for line in self:
+            is_request = line.res_model == "maintenance.request"
+            line.request_id = line.res_id if is_request else False
+
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())
         intervals = self._intervals_by_calendar(now, self.mapped("deadline"))
@@ -96,13 +124,18 @@ class ServiceSlaLine(models.Model):
     def _intervals_by_calendar(self, start, ends, extra_hours=0.0):
         """Working intervals (aware UTC pairs) of each calendar of these lines, fetched once
         per calendar from ``start`` to past the latest of ``ends``."""
+        hours = {}
+        for line in self:
+            need = line.target_hours + line.paused_hours
+            hours[line.calendar_id] = max(hours.get(line.calendar_id, 0.0), need)
+        return self._intervals_for(hours, start, ends, extra_hours)
+
+    @api.model
+    def _intervals_for(self, hours_by_calendar, start, ends=(), extra_hours=0.0):
+        """Working intervals of each calendar from ``start``, long enough for its hours."""
         result = {}
         ends = [_utc(e) for e in ends if e]
-        for calendar in self.calendar_id:
-            lines = self.filtered(lambda line, cal=calendar: line.calendar_id == cal)
-            hours = max([*lines.mapped("target_hours"), 0.0]) + max(
-                [*lines.mapped("paused_hours"), 0.0]
-            )
+        for calendar, hours in hours_by_calendar.items():
             window = start + timedelta(days=window_days(hours + extra_hours, 8.0))
             stop = max([*ends, window]) + timedelta(days=1)
             result[calendar] = self._calendar_intervals(calendar, start, stop)
@@ -136,43 +169,83 @@ class ServiceSlaLine(models.Model):
             deadline = add_working_hours(intervals, start, hours)
         return deadline
 
+    @api.model
+    def _schedule_values(self, clocks):
+        """Deadline, original deadline, warning time and next check of each clock.
+
+        ``clocks`` are dicts with ``calendar`` (record), ``start_at``, ``target_hours``,
+        ``warning_percent``, ``paused_hours`` and ``state``; the calendars' working time
+        is fetched once per calendar for the whole batch.
+        """
+        if not clocks:
+            return []
+        hours = {}
+        for clock in clocks:
+            need = clock["target_hours"] + clock["paused_hours"]
+            hours[clock["calendar"]] = max(hours.get(clock["calendar"], 0.0), need)
+        intervals = self._intervals_for(hours, min(_utc(c["start_at"]) for c in clocks))
+        result = []
+        for clock in clocks:
+            calendar, start = clock["calendar"], _utc(clock["start_at"])
+            ranges, target, paused = (
+                intervals[calendar],
+                clock["target_hours"],
+                clock["paused_hours"],
+            )
+            warning_hours = target * clock["warning_percent"] / 100 + paused
+            dates = {
+                "original_deadline": self._deadline_from(calendar, ranges, start, target),
+                "deadline": self._deadline_from(calendar, ranges, start, target + paused),
+                "warning_at": self._deadline_from(calendar, ranges, start, warning_hours),
+            }
+            values = {key: _naive(value) for key, value in dates.items()}
+            values["next_check_at"] = _next_check(clock["state"], values)
+            result.append(values)
+        return result
+
+    @api.model
+    def _with_schedule(self, vals_list):
+        """Creation values completed with their deadlines, so that a line is inserted
+        scheduled instead of being written again right after."""
+        calendars = self.env["resource.calendar"].browse({v["calendar_id"] for v in vals_list})
+        by_id = {calendar.id: calendar for calendar in calendars}
+        clocks = [
+            {
+                "calendar": by_id[vals["calendar_id"]],
+                "start_at": vals["start_at"],
+                "target_hours": vals["target_hours"],
+                "warning_percent": vals.get("warning_percent", 75.0),
+                "paused_hours": vals.get("paused_hours", 0.0),
+                "state": vals.get("state", "running"),
+            }
+            for vals in vals_list
+        ]
+        return [
+            vals | dates
+            for vals, dates in zip(vals_list, self._schedule_values(clocks), strict=True)
+        ]
+
     def _schedule(self):
-        """(Re)compute deadline, original deadline and warning time from the clock start,
-        the target and the paused working time, in batch per calendar."""
-        starts = [_utc(line.start_at) for line in self]
-        if not starts:
-            return
-        intervals = self._intervals_by_calendar(min(starts), [])
-        for line in self:
-            ranges = intervals[line.calendar_id]
-            start = _utc(line.start_at)
-            original = self._deadline_from(line.calendar_id, ranges, start, line.target_hours)
-            deadline = self._deadline_from(
-                line.calendar_id, ranges, start, line.target_hours + line.paused_hours
-            )
-            warning = self._deadline_from(
-                line.calendar_id,
-                ranges,
-                start,
-                line.target_hours * line.warning_percent / 100 + line.paused_hours,
-            )
-            line.write(
-                {
-                    "original_deadline": _naive(original),
-                    "deadline": _naive(deadline),
-                    "warning_at": _naive(warning),
-                }
-            )
-        self._update_next_check()
+        """(Re)compute the deadlines from the clock start, the target and the paused time."""
+        clocks = [
+            {
+                "calendar": line.calendar_id,
+                "start_at": line.start_at,
+                "target_hours": line.target_hours,
+                "warning_percent": line.warning_percent,
+                "paused_hours": line.paused_hours,
+                "state": line.state,
+            }
+            for line in self
+        ]
+        for line, values in zip(self, self._schedule_values(clocks), strict=True):
+            line.write(values)
 
     def _update_next_check(self):
         for line in self:
-            if line.state == "running":
-                line.next_check_at = line.warning_at
-            elif line.state == "warning":
-                line.next_check_at = line.deadline
-            else:
-                line.next_check_at = False
+            line.next_check_at = _next_check(
+                line.state, {"warning_at": line.warning_at, "deadline": line.deadline}
+            )
 
     # ------------------------------------------------------------------ events
     def _meet(self, when):
@@ -197,6 +270,9 @@ class ServiceSlaLine(models.Model):
 
     def _pause(self):
         self.write({"state": "paused", "next_check_at": False})
+
+    def _cancel(self):
+        self.write({"state": "cancelled", "next_check_at": False})
 
     def _resume(self, pause_start, pause_end):
         """Move the deadlines by the working time the clock stood still."""
@@ -258,8 +334,10 @@ class ServiceSlaLine(models.Model):
         (self - breached - warned).filtered(
             lambda line: line.state == "running"
         )._update_next_check()
-        breached.request_id._notify_sla_breach(breached)
-        warned.request_id._notify_sla_warning(warned)
+        for model, lines in breached.grouped("res_model").items():
+            self.env[model].browse(lines.mapped("res_id"))._notify_sla_breach(lines)
+        for model, lines in warned.grouped("res_model").items():
+            self.env[model].browse(lines.mapped("res_id"))._notify_sla_warning(lines)
 
     @api.model
     def _milestone_label(self, milestone):

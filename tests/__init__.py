@@ -6,6 +6,7 @@ from . import (
     test_security,
     test_sla_clock,
     test_sla_cron,
+    test_sla_mixin,
     test_sla_queries,
     test_stock_flow,
     test_tour,

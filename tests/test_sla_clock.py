@@ -243,3 +243,35 @@ class TestSlaClock(SlaCase):
         request = self._request("p2")
         request.archive = True
         self.assertEqual(set(request.sla_line_ids.mapped("state")), {"cancelled"})
+
+    def test_going_on_site_while_paused_adds_a_paused_arrival(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p1")
+        self.assertFalse(self._line(request, "arrival"))
+        with freeze_time("2026-06-01 11:00:00"):
+            request.stage_id = self.stage_waiting
+        with freeze_time("2026-06-01 11:30:00"):
+            request.is_on_site = True
+        arrival = self._line(request, "arrival")
+        self.assertEqual(arrival.state, "paused", "the work order is still waiting")
+        self.assertEqual(arrival.start_at, utc("2026-06-01 10:00:00"))
+        self.assertFalse(arrival.next_check_at)
+        with freeze_time("2026-06-01 12:00:00"):
+            request.stage_id = self.stage_progress
+        # 4 hours from the start plus the hour spent waiting.
+        self.assertEqual(arrival.deadline, utc("2026-06-01 15:00:00"))
+        with freeze_time("2026-06-01 12:30:00"):
+            request.is_on_site = False
+        self.assertEqual(arrival.state, "cancelled")
+
+    def test_removing_the_contract_cancels_the_open_milestones(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p2")
+        with freeze_time("2026-06-01 10:30:00"):
+            request.stage_id = self.stage_progress
+            request.contract_id = False
+        self.assertEqual(self._line(request, "response").state, "met")
+        self.assertEqual(self._line(request, "resolution").state, "cancelled")
+        self.assertFalse(request.sla_line_ids.filtered("next_check_at"))

@@ -1,0 +1,295 @@
+from odoo import _, api, fields, models
+
+# Worst first: a document's SLA status shows its worst milestone.
+SLA_STATUSES = [
+    ("breached", "Breached"),
+    ("warning", "At Risk"),
+    ("paused", "Paused"),
+    ("running", "Running"),
+    ("met_late", "Met Late"),
+    ("met", "Met"),
+    ("cancelled", "Cancelled"),
+]
+CLOSED_STATES = ("met", "met_late", "cancelled")
+
+
+class ServiceSlaMixin(models.AbstractModel):
+    """The SLA clock of a document, for any model that inherits it.
+
+    The document brings a ``contract_id`` (``service.contract``) and a ``severity``
+    (``p1``..``p4``) field. The clock starts when a document with a contract is created; a
+    change of the terms (``_sla_term_fields``) recomputes the targets from the original start.
+    The document decides what its events are and calls ``_sla_meet``, ``_sla_pause``,
+    ``_sla_resume`` and ``_sla_cancel``; the detection job calls back ``_notify_sla_warning``
+    and ``_notify_sla_breach``.
+    """
+
+    _name = "service.sla.mixin"
+    _description = "SLA Clock"
+
+    # The lines and pauses point back with res_model/res_id, as messages do to a mail.thread.
+    sla_line_ids = fields.One2many("service.sla.line", "res_id", string="SLA", copy=False)
+    sla_pause_ids = fields.One2many("service.sla.pause", "res_id", string="SLA Pauses", copy=False)
+    sla_status = fields.Selection(
+        SLA_STATUSES,
+        string="SLA Status",
+        compute="_compute_sla_status",
+        store=True,
+        index="btree_not_null",
+    )
+
+    @api.depends("sla_line_ids.state")
+    def _compute_sla_status(self):
+        order = [key for key, _label in SLA_STATUSES]
+        for record in self:
+            states = set(record.sla_line_ids.mapped("state"))
+            record.sla_status = next((s for s in order if s in states), False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records.filtered("contract_id")._sla_start_clocks()
+        return records
+
+    def write(self, vals):
+        old_terms = {}
+        if set(self._sla_term_fields()) & set(vals):
+            old_terms = {record: record._sla_terms() for record in self}
+        result = super().write(vals)
+        if old_terms:
+            self.filtered(lambda r: old_terms[r] != r._sla_terms())._sla_retarget(old_terms)
+        return result
+
+    def unlink(self):
+        # No foreign key behind res_id: the clock goes with its document.
+        self.sla_line_ids.sudo().unlink()
+        self.sla_pause_ids.sudo().unlink()
+        return super().unlink()
+
+    # ------------------------------------------------------------------ hooks
+    @api.model
+    def _sla_term_fields(self):
+        """Fields whose change recomputes the targets."""
+        return ["contract_id", "severity"]
+
+    def _sla_terms(self):
+        self.ensure_one()
+        return tuple(self[name] for name in self._sla_term_fields())
+
+    def _sla_milestones(self, sla):
+        """``(milestone, target hours)`` pairs the document's clock counts for this target."""
+        self.ensure_one()
+        return [("response", sla.response_hours), ("resolution", sla.resolution_hours)]
+
+    def _sla_company(self):
+        self.ensure_one()
+        if "company_id" in self._fields and self.company_id:
+            return self.company_id
+        return self.contract_id.company_id or self.env.company
+
+    def _sla_customer(self):
+        self.ensure_one()
+        return self.contract_id.partner_id
+
+    def _sla_warning_users(self):
+        """Who gets an activity when a milestone is at risk."""
+        self.ensure_one()
+        return self.contract_id.user_id
+
+    def _sla_breach_partners(self):
+        """Who is notified of a breach."""
+        self.ensure_one()
+        return self.contract_id.user_id.partner_id
+
+    # ------------------------------------------------------------------ clock
+    def _sla_line_values(self, start):
+        """One line per milestone from the contract's target for the document's severity."""
+        self.ensure_one()
+        sla = self.contract_id and self.contract_id._sla_for(self.severity)
+        if not sla:
+            return []
+        return [
+            {
+                "res_model": self._name,
+                "res_id": self.id,
+                "company_id": self._sla_company().id,
+                "contract_id": self.contract_id.id,
+                "customer_id": self._sla_customer().id,
+                "severity": self.severity,
+                "milestone": milestone,
+                "calendar_id": self.contract_id.resource_calendar_id.id,
+                "target_hours": hours,
+                "warning_percent": sla.warning_percent,
+                "start_at": start,
+            }
+            for milestone, hours in self._sla_milestones(sla)
+        ]
+
+    def _sla_start_clocks(self):
+        # The clock starts now (not create_date, which is the transaction's start time).
+        now = fields.Datetime.now()
+        vals_list = []
+        for record in self:
+            vals_list += record._sla_line_values(now)
+        Line = self.env["service.sla.line"].sudo()
+        lines = Line.create(Line._with_schedule(vals_list))
+        lines._trigger_check()
+
+    def _sla_retarget(self, old_terms):
+        """The terms changed: new targets from the original start, keeping the paused time;
+        the lines already met stay as they were."""
+        Line = self.env["service.sla.line"].sudo()
+        to_schedule = Line
+        to_cancel = Line
+        new_vals = []
+        for record in self:
+            lines = record.sla_line_ids.sudo()
+            start = lines[:1].start_at or fields.Datetime.now()
+            targets = {v["milestone"]: v for v in record._sla_line_values(start)}
+            for line in lines.filtered(lambda line: line.state not in CLOSED_STATES):
+                values = targets.get(line.milestone)
+                if not values:
+                    to_cancel |= line
+                    continue
+                line.write(
+                    {
+                        key: values[key]
+                        for key in (
+                            "severity",
+                            "calendar_id",
+                            "target_hours",
+                            "warning_percent",
+                            "contract_id",
+                            "customer_id",
+                        )
+                    }
+                    | {
+                        "state": "paused" if line.state == "paused" else "running",
+                        "breached_at": False,
+                    }
+                )
+                to_schedule |= line
+            done = set(lines.mapped("milestone"))
+            paused = bool(record.sla_pause_ids.filtered(lambda p: not p.end_at))
+            new_vals += [
+                v | {"state": "paused"} if paused else v
+                for m, v in targets.items()
+                if m not in done
+            ]
+            record._sla_post_note(
+                _(
+                    "SLA targets recomputed from the start of the clock (%(changes)s).",
+                    changes=record._sla_describe_changes(old_terms[record]),
+                )
+            )
+        to_cancel._cancel()
+        to_schedule._schedule()
+        created = Line.create(Line._with_schedule(new_vals))
+        (to_schedule | created)._trigger_check()
+
+    def _sla_describe_changes(self, old_terms):
+        self.ensure_one()
+        changes = []
+        for name, old in zip(self._sla_term_fields(), old_terms, strict=True):
+            new = self[name]
+            if old != new:
+                field = self._fields[name]
+                changes.append(
+                    f"{field._description_string(self.env)}: "
+                    f"{self._sla_display(field, old)} → {self._sla_display(field, new)}"
+                )
+        return "; ".join(changes)
+
+    def _sla_display(self, field, value):
+        if field.type == "selection":
+            return dict(field._description_selection(self.env)).get(value, value or _("none"))
+        if field.type == "boolean":
+            return _("yes") if value else _("no")
+        if isinstance(value, models.BaseModel):
+            return value.display_name or _("none")
+        return str(value)
+
+    def _sla_meet(self, milestone, when):
+        """The event of ``milestone`` happened at ``when``."""
+        lines = self.sla_line_ids.filtered(
+            lambda line: line.milestone == milestone
+            and line.state in ("running", "warning", "breached")
+        )
+        if lines:
+            lines.sudo()._meet(when)
+
+    def _sla_pause(self, reason, when=None):
+        """Stop the clocks of these documents (those not already paused)."""
+        when = when or fields.Datetime.now()
+        entering = self.filtered(lambda r: not r.sla_pause_ids.filtered(lambda p: not p.end_at))
+        self.env["service.sla.pause"].sudo().create(
+            [
+                {
+                    "res_model": r._name,
+                    "res_id": r.id,
+                    "company_id": r._sla_company().id,
+                    "start_at": when,
+                    "reason": reason,
+                }
+                for r in entering
+            ]
+        )
+        entering.sla_line_ids.filtered(
+            lambda line: line.state in ("running", "warning")
+        ).sudo()._pause()
+
+    def _sla_resume(self, when=None):
+        """Restart the clocks stopped by an open pause; deadlines move by the paused time."""
+        when = when or fields.Datetime.now()
+        for record in self:
+            pause = record.sla_pause_ids.filtered(lambda p: not p.end_at)
+            if pause:
+                pause.sudo().end_at = when
+                record.sla_line_ids.filtered(lambda line: line.state == "paused").sudo()._resume(
+                    pause.start_at, when
+                )
+
+    def _sla_cancel(self):
+        """The document was cancelled: its unmet milestones no longer count."""
+        self.sla_line_ids.filtered(
+            lambda line: line.state not in ("met", "met_late")
+        ).sudo()._cancel()
+
+    # ------------------------------------------------------------------ notifications
+    def _sla_post_note(self, body, partner_ids=None):
+        if hasattr(self, "message_post"):
+            self.message_post(
+                body=body, partner_ids=partner_ids or [], subtype_xmlid="mail.mt_note"
+            )
+
+    def _notify_sla_warning(self, lines):
+        """An activity for each user who should act, when the document carries activities."""
+        if not hasattr(self, "activity_schedule"):
+            return
+        for line in lines:
+            record = self.browse(line.res_id)
+            for user in record._sla_warning_users():
+                record.activity_schedule(
+                    act_type_xmlid="mail.mail_activity_data_todo",
+                    date_deadline=fields.Date.context_today(record),
+                    summary=_(
+                        "SLA at risk: %(milestone)s due %(deadline)s",
+                        milestone=line._milestone_label(line.milestone),
+                        deadline=line._format_deadline(),
+                    ),
+                    user_id=user.id,
+                )
+
+    def _notify_sla_breach(self, lines):
+        for line in lines:
+            record = self.browse(line.res_id)
+            record._sla_post_note(
+                _(
+                    "SLA breached: the %(milestone)s target (%(hours)s working hours) passed its "
+                    "deadline %(deadline)s.",
+                    milestone=line._milestone_label(line.milestone),
+                    hours=line.target_hours,
+                    deadline=line._format_deadline(),
+                ),
+                partner_ids=record._sla_breach_partners().ids,
+            )
