@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -66,12 +68,21 @@ class MaintenanceRequest(models.Model):
             if devices
             else Contract
         )
+        # Active contracts per device, read once for the whole batch.
+        by_device = defaultdict(list)
+        for contract in contracts:
+            for device_id in contract.device_ids.ids:
+                by_device[device_id].append(contract)
         for request in self:
             day = request.request_date or fields.Date.context_today(request)
-            request.contract_id = contracts.filtered(
-                lambda c, r=request, d=day: r.equipment_id in c.device_ids
-                and c.date_start <= d <= c.date_end
-            )[:1]
+            request.contract_id = next(
+                (
+                    contract
+                    for contract in by_device[request.equipment_id.id]
+                    if contract.date_start <= day <= contract.date_end
+                ),
+                Contract,
+            )
 
     @api.onchange("severity")
     def _onchange_severity(self):

@@ -26,6 +26,8 @@ for po in "$here"/i18n/*.po; do
   [ -e "$po" ] || continue
   if command -v msgmerge >/dev/null; then
     msgmerge --quiet --update --no-fuzzy-matching --backup=none "$po" "$here/i18n/barcode_device_service.pot"
+    # Terms gone from the code go from the translation too (Odoo would load them as noise).
+    msgattrib --no-obsolete --output-file="$po" "$po"
   fi
 done
 echo "i18n/barcode_device_service.pot updated."
