@@ -160,6 +160,9 @@ class MaintenanceRequest(models.Model):
             milestones.insert(1, ("arrival", sla.arrival_hours))
         return milestones
 
+    def _sla_is_cancelled(self):
+        return self.archive
+
     def _sla_customer(self):
         return self.customer_id or super()._sla_customer()
 

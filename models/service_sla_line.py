@@ -159,6 +159,17 @@ class ServiceSlaLine(models.Model):
         return result
 
     @api.model
+    def _working_hours_in(self, calendar, spans):
+        """Working hours of ``calendar`` inside the ``(start, end)`` spans, summed."""
+        spans = [(_utc(begin), _utc(end)) for begin, end in spans if begin and end]
+        if not spans:
+            return 0.0
+        intervals = self._calendar_intervals(
+            calendar, min(begin for begin, _end in spans), max(end for _begin, end in spans)
+        )
+        return sum(working_hours_between(intervals, begin, end) for begin, end in spans)
+
+    @api.model
     def _deadline_from(self, calendar, intervals, start, hours):
         """``hours`` working hours after ``start``; fetches a longer window when needed."""
         deadline = add_working_hours(intervals, start, hours)

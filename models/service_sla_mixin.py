@@ -81,6 +81,11 @@ class ServiceSlaMixin(models.AbstractModel):
         self.ensure_one()
         return [("response", sla.response_hours), ("resolution", sla.resolution_hours)]
 
+    def _sla_is_cancelled(self):
+        """A cancelled document keeps its clock stopped whatever its terms become."""
+        self.ensure_one()
+        return False
+
     def _sla_company(self):
         self.ensure_one()
         if "company_id" in self._fields and self.company_id:
@@ -142,10 +147,17 @@ class ServiceSlaMixin(models.AbstractModel):
         to_schedule = Line
         to_cancel = Line
         new_vals = []
-        for record in self:
+        for record in self.filtered(lambda r: not r._sla_is_cancelled()):
             lines = record.sla_line_ids.sudo()
             start = lines[:1].start_at or fields.Datetime.now()
             targets = {v["milestone"]: v for v in record._sla_line_values(start)}
+            if targets:
+                # The time already paused, counted in the (possibly new) calendar.
+                calendar = record.contract_id.resource_calendar_id
+                spans = [(p.start_at, p.end_at) for p in record.sla_pause_ids if p.end_at]
+                paused_hours = Line._working_hours_in(calendar, spans)
+                for values in targets.values():
+                    values["paused_hours"] = paused_hours
             for line in lines.filtered(lambda line: line.state not in CLOSED_STATES):
                 values = targets.get(line.milestone)
                 if not values:
@@ -161,6 +173,7 @@ class ServiceSlaMixin(models.AbstractModel):
                             "warning_percent",
                             "contract_id",
                             "customer_id",
+                            "paused_hours",
                         )
                     }
                     | {
@@ -169,7 +182,9 @@ class ServiceSlaMixin(models.AbstractModel):
                     }
                 )
                 to_schedule |= line
-            done = set(lines.mapped("milestone"))
+            # A milestone cancelled earlier (e.g. the arrival of a work order that went
+            # remote) gets a new line when the terms bring it back.
+            done = set(lines.filtered(lambda line: line.state != "cancelled").mapped("milestone"))
             paused = bool(record.sla_pause_ids.filtered(lambda p: not p.end_at))
             new_vals += [
                 v | {"state": "paused"} if paused else v

@@ -243,6 +243,9 @@ class TestSlaClock(SlaCase):
         request = self._request("p2")
         request.archive = True
         self.assertEqual(set(request.sla_line_ids.mapped("state")), {"cancelled"})
+        request.write({"severity": "p1", "is_on_site": True})
+        self.assertEqual(len(request.sla_line_ids), 2, "a cancelled work order gets no new clock")
+        self.assertEqual(set(request.sla_line_ids.mapped("state")), {"cancelled"})
 
     def test_going_on_site_while_paused_adds_a_paused_arrival(self):
         self._contract(self.calendar_24)
@@ -264,6 +267,12 @@ class TestSlaClock(SlaCase):
         with freeze_time("2026-06-01 12:30:00"):
             request.is_on_site = False
         self.assertEqual(arrival.state, "cancelled")
+        with freeze_time("2026-06-01 13:00:00"):
+            request.is_on_site = True
+        arrivals = self._line(request, "arrival")
+        self.assertEqual(sorted(arrivals.mapped("state")), ["cancelled", "running"])
+        running = arrivals.filtered(lambda line: line.state == "running")
+        self.assertEqual(running.deadline, utc("2026-06-01 15:00:00"), "same start, same pause")
 
     def test_removing_the_contract_cancels_the_open_milestones(self):
         self._contract(self.calendar_24)
@@ -275,3 +284,19 @@ class TestSlaClock(SlaCase):
         self.assertEqual(self._line(request, "response").state, "met")
         self.assertEqual(self._line(request, "resolution").state, "cancelled")
         self.assertFalse(request.sla_line_ids.filtered("next_check_at"))
+
+    def test_severity_change_after_a_pause_keeps_the_paused_time(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p3")
+        with freeze_time("2026-06-01 11:00:00"):
+            request.stage_id = self.stage_waiting
+        with freeze_time("2026-06-01 13:00:00"):
+            request.stage_id = self.stage_progress
+        with freeze_time("2026-06-01 14:00:00"):
+            request.severity = "p1"
+        resolution = self._line(request, "resolution")
+        self.assertEqual(resolution.paused_hours, 2)
+        # 8 hours of the P1 target from 10:00, plus the 2 hours spent waiting.
+        self.assertEqual(resolution.deadline, utc("2026-06-01 20:00:00"))
+        self.assertEqual(resolution.original_deadline, utc("2026-06-01 18:00:00"))
