@@ -266,6 +266,8 @@ class ServiceSlaMixin(models.AbstractModel):
 
     def _sla_cancel(self):
         """The document was cancelled: its unmet milestones no longer count."""
+        open_pauses = self.sla_pause_ids.filtered(lambda p: not p.end_at)
+        open_pauses.sudo().write({"end_at": fields.Datetime.now()})
         self.sla_line_ids.filtered(
             lambda line: line.state not in ("met", "met_late")
         ).sudo()._cancel()

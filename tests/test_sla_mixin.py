@@ -111,8 +111,10 @@ class TestSlaMixin(SlaCase):
         with freeze_time("2026-06-01 10:00:00"):
             ticket = self._ticket(contract, "p2")
             ticket._sla_pause("Customer on holiday")
-        ticket._sla_cancel()
+        with freeze_time("2026-06-01 12:00:00"):
+            ticket._sla_cancel()
         self.assertEqual(set(ticket.sla_line_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(ticket.sla_pause_ids.end_at, utc("2026-06-01 12:00:00"))
         self.assertFalse(any(ticket.sla_line_ids.mapped("next_check_at")))
         lines, pauses = ticket.sla_line_ids, ticket.sla_pause_ids
         ticket.unlink()
