@@ -98,6 +98,18 @@ class ServiceSlaLine(models.Model):
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        # A work order's line may be given by its request_id alone.
+        for vals in vals_list:
+            if vals.get("request_id") and not vals.get("res_id"):
+                request = self.env["maintenance.request"].browse(vals["request_id"])
+                vals.update(res_model=request._name, res_id=request.id)
+                vals.setdefault("company_id", request.company_id.id)
+        self._complete_schedule(vals_list)
+        return super().create(vals_list)
+
     @api.depends("res_model", "res_id")
     def _compute_request_id(self):
         # Work orders are this addon's own clock holders: a real many2one for them gives the
@@ -215,26 +227,32 @@ class ServiceSlaLine(models.Model):
         return result
 
     @api.model
-    def _with_schedule(self, vals_list):
-        """Creation values completed with their deadlines, so that a line is inserted
-        scheduled instead of being written again right after."""
-        calendars = self.env["resource.calendar"].browse({v["calendar_id"] for v in vals_list})
+    def _complete_schedule(self, vals_list):
+        """Give creation values without a deadline their deadlines, so that a line is
+        inserted scheduled instead of being written again right after."""
+        todo = [
+            vals
+            for vals in vals_list
+            if not vals.get("deadline")
+            and vals.get("calendar_id")
+            and vals.get("start_at")
+            and vals.get("target_hours") is not None
+        ]
+        calendars = self.env["resource.calendar"].browse({v["calendar_id"] for v in todo})
         by_id = {calendar.id: calendar for calendar in calendars}
         clocks = [
             {
                 "calendar": by_id[vals["calendar_id"]],
-                "start_at": vals["start_at"],
+                "start_at": fields.Datetime.to_datetime(vals["start_at"]),
                 "target_hours": vals["target_hours"],
                 "warning_percent": vals.get("warning_percent", 75.0),
                 "paused_hours": vals.get("paused_hours", 0.0),
                 "state": vals.get("state", "running"),
             }
-            for vals in vals_list
+            for vals in todo
         ]
-        return [
-            vals | dates
-            for vals, dates in zip(vals_list, self._schedule_values(clocks), strict=True)
-        ]
+        for vals, dates in zip(todo, self._schedule_values(clocks), strict=True):
+            vals.update(dates)
 
     def _schedule(self):
         """(Re)compute the deadlines from the clock start, the target and the paused time."""

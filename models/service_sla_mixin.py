@@ -137,7 +137,7 @@ class ServiceSlaMixin(models.AbstractModel):
         for record in self:
             vals_list += record._sla_line_values(now)
         Line = self.env["service.sla.line"].sudo()
-        lines = Line.create(Line._with_schedule(vals_list))
+        lines = Line.create(vals_list)
         lines._trigger_check()
 
     def _sla_retarget(self, old_terms):
@@ -199,7 +199,7 @@ class ServiceSlaMixin(models.AbstractModel):
             )
         to_cancel._cancel()
         to_schedule._schedule()
-        created = Line.create(Line._with_schedule(new_vals))
+        created = Line.create(new_vals)
         (to_schedule | created)._trigger_check()
 
     def _sla_describe_changes(self, old_terms):

@@ -24,6 +24,16 @@ class ServiceSlaPause(models.Model):
     reason = fields.Char(required=True)
     user_id = fields.Many2one("res.users", string="Paused by", default=lambda self: self.env.user)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A work order's pause may be given by its request_id alone.
+        for vals in vals_list:
+            if vals.get("request_id") and not vals.get("res_id"):
+                request = self.env["maintenance.request"].browse(vals["request_id"])
+                vals.update(res_model=request._name, res_id=request.id)
+                vals.setdefault("company_id", request.company_id.id)
+        return super().create(vals_list)
+
     @api.depends("res_model", "res_id")
     def _compute_request_id(self):
         for pause in self:

@@ -300,3 +300,24 @@ class TestSlaClock(SlaCase):
         # 8 hours of the P1 target from 10:00, plus the 2 hours spent waiting.
         self.assertEqual(resolution.deadline, utc("2026-06-01 20:00:00"))
         self.assertEqual(resolution.original_deadline, utc("2026-06-01 18:00:00"))
+
+    def test_line_given_by_its_work_order_alone_is_scheduled(self):
+        request = self._request("p2")
+        self.assertFalse(request.sla_line_ids)
+        line = self.env["service.sla.line"].create(
+            {
+                "request_id": request.id,
+                "severity": "p2",
+                "milestone": "resolution",
+                "calendar_id": self.calendar_24.id,
+                "target_hours": 24,
+                "start_at": "2026-06-01 10:00:00",
+            }
+        )
+        self.assertEqual((line.res_model, line.res_id), ("maintenance.request", request.id))
+        self.assertEqual(line.company_id, self.company)
+        self.assertEqual(line.deadline, utc("2026-06-02 10:00:00"))
+        self.assertEqual(line.warning_at, utc("2026-06-02 04:00:00"))
+        self.assertEqual(line.next_check_at, line.warning_at)
+        self.assertEqual(request.sla_line_ids, line)
+        self.assertEqual(request.sla_status, "running")
