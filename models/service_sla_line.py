@@ -3,7 +3,8 @@ from datetime import timedelta
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.modules import module as odoo_module
 
 from ..tools.sla_time import add_working_hours, window_days, working_hours_between
@@ -97,6 +98,7 @@ class ServiceSlaLine(models.Model):
     # the clock is stopped: the job reads only due lines through this index.
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
+    document_name = fields.Char(string="Document", compute="_compute_document_name")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -117,6 +119,33 @@ class ServiceSlaLine(models.Model):
         for line in self:
             is_request = line.res_model == "maintenance.request"
             line.request_id = line.res_id if is_request else False
+
+    def _compute_document_name(self):
+        names = {}
+        for model, lines in self.grouped("res_model").items():
+            if model not in self.env:
+                continue
+            documents = self.env[model].browse(lines.mapped("res_id")).exists()
+            names |= {
+                (model, doc.id): doc.display_name for doc in documents._filtered_access("read")
+            }
+        for line in self:
+            line.document_name = names.get((line.res_model, line.res_id), False)
+
+    def action_open_document(self):
+        """The work order (or other document) whose clock this line is."""
+        self.ensure_one()
+        document = self.env[self.res_model].browse(self.res_id).exists()
+        if not document:
+            raise UserError(_("The document of this SLA milestone no longer exists."))
+        document.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": document.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())

@@ -321,3 +321,9 @@ class TestSlaClock(SlaCase):
         self.assertEqual(line.next_check_at, line.warning_at)
         self.assertEqual(request.sla_line_ids, line)
         self.assertEqual(request.sla_status, "running")
+        # From the SLA analysis, a technician opens the work order behind the line.
+        as_technician = line.with_user(self.technician)
+        self.assertEqual(as_technician.document_name, request.display_name)
+        self.assertEqual(as_technician.action_open_document()["res_id"], request.id)
+        request.unlink()
+        self.assertFalse(line.exists(), "the clock goes with its work order")

@@ -51,6 +51,9 @@ class TestSlaMixin(SlaCase):
         self.assertEqual(response.res_model, "bds.sla.fake.ticket")
         self.assertEqual(response.res_id, ticket.id)
         self.assertFalse(response.request_id)
+        self.assertEqual(response.document_name, "Scanner drops Wi-Fi")
+        action = response.action_open_document()
+        self.assertEqual((action["res_model"], action["res_id"]), (ticket._name, ticket.id))
         self.assertEqual(response.company_id, self.company)
         self.assertEqual(response.customer_id, self.customer)
         # 2 working hours: 1 on Thursday, then Tuesday 6 October 09:00-10:00 in Shanghai.
