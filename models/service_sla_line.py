@@ -98,7 +98,7 @@ class ServiceSlaLine(models.Model):
     # the clock is stopped: the job reads only due lines through this index.
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
-    document_name = fields.Char(string="Document Name", compute="_compute_document_name")
+    document_name = fields.Char(compute="_compute_document_name")
 
     @api.model_create_multi
     def create(self, vals_list):
