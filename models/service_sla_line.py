@@ -393,9 +393,9 @@ class ServiceSlaLine(models.Model):
             lambda line: line.state == "running"
         )._update_next_check()
         for model, lines in breached.grouped("res_model").items():
-            self.env[model].browse(lines.mapped("res_id"))._notify_sla_breach(lines)
+            self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_breach(lines)
         for model, lines in warned.grouped("res_model").items():
-            self.env[model].browse(lines.mapped("res_id"))._notify_sla_warning(lines)
+            self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_warning(lines)
 
     @api.model
     def _milestone_label(self, milestone):

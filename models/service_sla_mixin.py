@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 
 # Worst first: a document's SLA status shows its worst milestone.
@@ -280,33 +282,42 @@ class ServiceSlaMixin(models.AbstractModel):
             )
 
     def _notify_sla_warning(self, lines):
-        """An activity for each user who should act, when the document carries activities."""
+        """One activity per document and user who should act, naming the milestones at
+        risk, when the document carries activities."""
         if not hasattr(self, "activity_schedule"):
             return
-        for line in lines:
-            record = self.browse(line.res_id)
+        by_document = lines.grouped("res_id")
+        for record in self.filtered(lambda r: r.id in by_document):
+            summary = "; ".join(
+                record.env._(
+                    "SLA at risk: %(milestone)s due %(deadline)s",
+                    milestone=line._milestone_label(line.milestone),
+                    deadline=line._format_deadline(),
+                )
+                for line in by_document[record.id]
+            )
             for user in record._sla_warning_users():
                 record.activity_schedule(
                     act_type_xmlid="mail.mail_activity_data_todo",
                     date_deadline=fields.Date.context_today(record),
-                    summary=_(
-                        "SLA at risk: %(milestone)s due %(deadline)s",
-                        milestone=line._milestone_label(line.milestone),
-                        deadline=line._format_deadline(),
-                    ),
+                    summary=summary,
                     user_id=user.id,
                 )
 
     def _notify_sla_breach(self, lines):
-        for line in lines:
-            record = self.browse(line.res_id)
-            record._sla_post_note(
-                _(
+        """One chatter post per document, naming each milestone that passed its deadline."""
+        by_document = lines.grouped("res_id")
+        for record in self.filtered(lambda r: r.id in by_document):
+            sentences = [
+                record.env._(
                     "SLA breached: the %(milestone)s target (%(hours)s working hours) passed its "
                     "deadline %(deadline)s.",
                     milestone=line._milestone_label(line.milestone),
                     hours=line.target_hours,
                     deadline=line._format_deadline(),
-                ),
-                partner_ids=record._sla_breach_partners().ids,
+                )
+                for line in by_document[record.id]
+            ]
+            record._sla_post_note(
+                Markup("<br/>").join(sentences), partner_ids=record._sla_breach_partners().ids
             )

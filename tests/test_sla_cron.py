@@ -84,3 +84,25 @@ class TestSlaDetection(SlaCase):
         self.assertTrue(new)
         # P2 response target 2 h, warned at 75 %: 11:30.
         self.assertIn(utc("2026-06-01 11:30:00"), new.mapped("call_at"))
+
+    def test_one_post_and_one_activity_per_work_order_and_run(self):
+        contract = self._contract(self.calendar_24)
+        contract.sla_ids.filtered(lambda sla: sla.severity == "p2").write(
+            {"response_hours": 4, "arrival_hours": 4}
+        )
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p2", on_site=True)
+        # Response and arrival reach 75 % of 4 hours together at 13:00.
+        self._run_job("2026-06-01 13:10:00")
+        activities = request.activity_ids
+        self.assertEqual(activities.user_id, self.technician | self.manager)
+        for activity in activities:
+            self.assertIn("Response", activity.summary)
+            self.assertIn("On-site Arrival", activity.summary)
+        # Both pass their deadline at 14:00: one post names both.
+        self._run_job("2026-06-01 14:10:00")
+        post = self._breach_posts(request)
+        self.assertEqual(len(post), 1, post.mapped("body"))
+        self.assertIn("Response", post.body)
+        self.assertIn("On-site Arrival", post.body)
+        self.assertEqual(request.activity_ids, activities, "no new activity for a breach")
