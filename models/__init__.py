@@ -10,6 +10,7 @@ from . import (
     product_template,
     res_company,
     res_config_settings,
+    resource_calendar,
     service_contract,
     service_contract_sla,
     service_sla_line,

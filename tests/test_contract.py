@@ -1,7 +1,9 @@
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import DeviceServiceCase
 
@@ -77,6 +79,17 @@ class TestServiceContract(DeviceServiceCase):
             p2.warning_percent = 120
         with self.assertRaises(ValidationError):
             self._contract(date_end="2025-12-31")
+
+    def test_contract_needs_service_hours(self):
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self._contract(resource_calendar_id=False)
+        calendar = self.env["resource.calendar"].create(
+            {"name": "Plant hours", "company_id": self.company.id}
+        )
+        contract = self._contract(resource_calendar_id=calendar.id)
+        with self.assertRaises(UserError), self.cr.savepoint():
+            calendar.unlink()
+        self.assertEqual(contract.resource_calendar_id, calendar)
 
     def test_a_device_is_under_one_active_contract_at_a_time(self):
         self._contract().action_activate()

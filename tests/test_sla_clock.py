@@ -327,3 +327,14 @@ class TestSlaClock(SlaCase):
         self.assertEqual(as_technician.action_open_document()["res_id"], request.id)
         request.unlink()
         self.assertFalse(line.exists(), "the clock goes with its work order")
+
+    def test_a_calendar_clocks_counted_in_is_not_deleted(self):
+        contract = self._contract(self.berlin)
+        self._request("p2")
+        with self.assertRaises(UserError):
+            self.berlin.unlink()
+        contract.action_terminate()
+        contract.resource_calendar_id = self.calendar_24
+        with self.assertRaises(UserError):
+            self.berlin.unlink()  # the work order's lines were counted in it
+        self.berlin.active = False
