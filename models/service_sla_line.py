@@ -91,8 +91,13 @@ class ServiceSlaLine(models.Model):
         aggregator="avg",
         help="Working hours from the clock start to the milestone, pauses excluded.",
     )
+    # Stored as 0 from the start, so that a breach not yet answered counts as a miss in the
+    # on-time share; elapsed_hours stays empty (out of its average) until the milestone is met.
     met_on_time = fields.Float(
-        string="Met on Time (%)", aggregator="avg", help="100 when met on time, else 0."
+        string="Met on Time (%)",
+        default=0.0,
+        aggregator="avg",
+        help="100 when met on time, else 0.",
     )
     # When the detection job must look at this line next (warning or deadline), empty when
     # the clock is stopped: the job reads only due lines through this index.

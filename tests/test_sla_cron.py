@@ -106,3 +106,18 @@ class TestSlaDetection(SlaCase):
         self.assertIn("Response", post.body)
         self.assertIn("On-site Arrival", post.body)
         self.assertEqual(request.activity_ids, activities, "no new activity for a breach")
+
+    def test_analysis_counts_breaches_as_missed_and_averages_met_times(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            on_time, missed = self._request("p1"), self._request("p1")
+        with freeze_time("2026-06-01 10:20:00"):
+            on_time.stage_id = self.stage_progress
+        self._run_job("2026-06-01 11:00:00")
+        lines = (on_time | missed).sla_line_ids.filtered(lambda line: line.milestone == "response")
+        self.assertEqual(set(lines.mapped("state")), {"met", "breached"})
+        [(share, elapsed)] = self.env["service.sla.line"]._read_group(
+            [("id", "in", lines.ids)], aggregates=["met_on_time:avg", "elapsed_hours:avg"]
+        )
+        self.assertEqual(share, 50.0, "a breach not yet answered is a miss")
+        self.assertAlmostEqual(elapsed, 1 / 3, msg="only answered milestones are averaged")
