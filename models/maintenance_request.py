@@ -92,7 +92,16 @@ class MaintenanceRequest(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._sync_severity_priority(vals)
-        return super().create(vals_list)
+        requests = super().create(vals_list)
+        # A work order created straight into a flagged stage (waiting, in progress, done)
+        # gets what a move into that stage would give it.
+        flagged = requests.filtered(
+            lambda r: (r.stage_id.pauses_sla or r.stage_id.starts_work or r.stage_id.is_resolved)
+            and r.sla_line_ids
+        )
+        for stage, stage_requests in flagged.grouped("stage_id").items():
+            stage_requests._sla_on_stage_change(stage, self.browse())
+        return requests
 
     def write(self, vals):
         self._sync_severity_priority(vals)

@@ -338,3 +338,15 @@ class TestSlaClock(SlaCase):
         with self.assertRaises(UserError):
             self.berlin.unlink()  # the work order's lines were counted in it
         self.berlin.active = False
+
+    def test_created_in_a_flagged_stage(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            waiting = self._request("p2", stage_id=self.stage_waiting.id)
+            started = self._request("p2", stage_id=self.stage_progress.id)
+            done = self._request("p2", stage_id=self.stage_repaired.id)
+        self.assertEqual(waiting.sla_status, "paused")
+        self.assertEqual(waiting.sla_pause_ids.reason, "Approval")
+        self.assertEqual(self._line(started, "response").state, "met")
+        self.assertEqual(self._line(started, "resolution").state, "running")
+        self.assertEqual(set(done.sla_line_ids.mapped("state")), {"met"})
