@@ -13,6 +13,7 @@ from . import (
     resource_calendar,
     service_contract,
     service_contract_sla,
+    service_sla_document_mixin,
     service_sla_line,
     service_sla_pause,
     stock_move,

@@ -3,8 +3,7 @@ from datetime import timedelta
 
 import pytz
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
 from ..tools.sla_time import add_working_hours, window_days, working_hours_between
@@ -40,24 +39,11 @@ def _next_check(state, dates):
 
 class ServiceSlaLine(models.Model):
     _name = "service.sla.line"
+    _inherit = ["service.sla.document.mixin"]
     _description = "SLA Milestone"
     _order = "res_model, res_id, deadline"
     _rec_name = "milestone"
 
-    # The document whose clock this is (any model inheriting service.sla.mixin).
-    res_model = fields.Char(string="Document Model", required=True)
-    res_id = fields.Many2oneReference(
-        string="Document", model_field="res_model", required=True, index=True
-    )
-    request_id = fields.Many2one(
-        "maintenance.request",
-        compute="_compute_request_id",
-        store=True,
-        precompute=True,
-        ondelete="cascade",
-        index="btree_not_null",
-    )
-    company_id = fields.Many2one("res.company", required=True, index=True)
     customer_id = fields.Many2one("res.partner")
     contract_id = fields.Many2one("service.contract")
     severity = fields.Selection(SEVERITIES, required=True)
@@ -103,54 +89,12 @@ class ServiceSlaLine(models.Model):
     # the clock is stopped: the job reads only due lines through this index.
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
-    document_name = fields.Char(compute="_compute_document_name")
 
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
-        # A work order's line may be given by its request_id alone.
-        for vals in vals_list:
-            if vals.get("request_id") and not vals.get("res_id"):
-                request = self.env["maintenance.request"].browse(vals["request_id"])
-                vals.update(res_model=request._name, res_id=request.id)
-                vals.setdefault("company_id", request.company_id.id)
         self._complete_schedule(vals_list)
         return super().create(vals_list)
-
-    @api.depends("res_model", "res_id")
-    def _compute_request_id(self):
-        # Work orders are this addon's own clock holders: a real many2one for them gives the
-        # analysis its grouping and the database its cascade.
-        for line in self:
-            is_request = line.res_model == "maintenance.request"
-            line.request_id = line.res_id if is_request else False
-
-    def _compute_document_name(self):
-        names = {}
-        for model, lines in self.grouped("res_model").items():
-            if model not in self.env:
-                continue
-            documents = self.env[model].browse(lines.mapped("res_id")).exists()
-            names |= {
-                (model, doc.id): doc.display_name for doc in documents._filtered_access("read")
-            }
-        for line in self:
-            line.document_name = names.get((line.res_model, line.res_id), False)
-
-    def action_open_document(self):
-        """The work order (or other document) whose clock this line is."""
-        self.ensure_one()
-        document = self.env[self.res_model].browse(self.res_id).exists()
-        if not document:
-            raise UserError(_("The document of this SLA milestone no longer exists."))
-        document.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": document.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
 
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())
