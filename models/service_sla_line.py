@@ -41,7 +41,8 @@ class ServiceSlaLine(models.Model):
     _name = "service.sla.line"
     _inherit = ["service.sla.document.mixin"]
     _description = "SLA Milestone"
-    _order = "res_model, res_id, deadline"
+    # Newest clocks first; within a work order, its milestones in the order they fall due.
+    _order = "start_at desc, deadline, id"
     _rec_name = "milestone"
 
     customer_id = fields.Many2one("res.partner")

@@ -151,7 +151,7 @@ class ServiceSlaMixin(models.AbstractModel):
         new_vals = []
         for record in self.filtered(lambda r: not r._sla_is_cancelled()):
             lines = record.sla_line_ids.sudo()
-            start = lines[:1].start_at or fields.Datetime.now()
+            start = min(lines.mapped("start_at"), default=fields.Datetime.now())
             targets = {v["milestone"]: v for v in record._sla_line_values(start)}
             if targets:
                 # The time already paused, counted in the (possibly new) calendar.
