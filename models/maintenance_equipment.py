@@ -161,9 +161,15 @@ class MaintenanceEquipment(models.Model):
     def _compute_active_contract_id(self):
         today = fields.Date.context_today(self)
         for device in self:
-            device.active_contract_id = device.contract_ids.filtered(
-                lambda c: c.state == "active" and c.date_start <= today <= c.date_end
-            )[:1]
+            device.active_contract_id = device._active_contract_on(today)
+
+    def _active_contract_on(self, day):
+        """The active contract covering this device on ``day`` (empty when none)."""
+        self.ensure_one()
+        day = fields.Date.to_date(day)
+        return self.contract_ids.filtered(
+            lambda c: c.state == "active" and c.date_start <= day <= c.date_end
+        )[:1]
 
     def _compute_delivery_count(self):
         lots = self.lot_id

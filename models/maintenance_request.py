@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -61,28 +59,10 @@ class MaintenanceRequest(models.Model):
 
     @api.depends("equipment_id", "request_date")
     def _compute_contract_id(self):
-        Contract = self.env["service.contract"]
-        devices = self.equipment_id
-        contracts = (
-            Contract.search([("state", "=", "active"), ("device_ids", "in", devices.ids)])
-            if devices
-            else Contract
-        )
-        # Active contracts per device, read once for the whole batch.
-        by_device = defaultdict(list)
-        for contract in contracts:
-            for device_id in contract.device_ids.ids:
-                by_device[device_id].append(contract)
         for request in self:
             day = request.request_date or fields.Date.context_today(request)
-            request.contract_id = next(
-                (
-                    contract
-                    for contract in by_device[request.equipment_id.id]
-                    if contract.date_start <= day <= contract.date_end
-                ),
-                Contract,
-            )
+            device = request.equipment_id
+            request.contract_id = device._active_contract_on(day) if device else False
 
     @api.onchange("severity")
     def _onchange_severity(self):

@@ -221,10 +221,6 @@ class ServiceContract(models.Model):
         self.ensure_one()
         if self.state != "draft":
             raise UserError(_("Only draft contracts can be activated."))
-        if not self.resource_calendar_id:
-            raise UserError(
-                _("Contract %(name)s needs service hours (a calendar).", name=self.name)
-            )
         missing = [label for key, label in SEVERITIES if not self._sla_for(key)]
         if missing:
             raise UserError(
@@ -250,21 +246,6 @@ class ServiceContract(models.Model):
         """The SLA target of this contract for ``severity`` (empty when there is none)."""
         self.ensure_one()
         return self.sla_ids.filtered(lambda sla: sla.severity == severity)[:1]
-
-    @api.model
-    def _find_active_contract(self, device, date):
-        """The active contract covering ``device`` on ``date`` (empty recordset if none)."""
-        if not device:
-            return self.browse()
-        return self.search(
-            [
-                ("state", "=", "active"),
-                ("device_ids", "in", device.ids),
-                ("date_start", "<=", date),
-                ("date_end", ">=", date),
-            ],
-            limit=1,
-        )
 
     @api.model
     def _cron_expire_contracts(self):

@@ -27,6 +27,14 @@ def _naive(value):
     return value.astimezone(pytz.utc).replace(tzinfo=None) if value else value
 
 
+def _longest_per_calendar(pairs):
+    """The most working hours any clock of each calendar needs, from (calendar, hours)."""
+    hours = {}
+    for calendar, need in pairs:
+        hours[calendar] = max(hours.get(calendar, 0.0), need)
+    return hours
+
+
 def _next_check(state, dates):
     """When the detection job must look at a line next: its warning time while running,
     its deadline once at risk, never when the clock is stopped."""
@@ -115,10 +123,9 @@ class ServiceSlaLine(models.Model):
     def _intervals_by_calendar(self, start, ends, extra_hours=0.0):
         """Working intervals (aware UTC pairs) of each calendar of these lines, fetched once
         per calendar from ``start`` to past the latest of ``ends``."""
-        hours = {}
-        for line in self:
-            need = line.target_hours + line.paused_hours
-            hours[line.calendar_id] = max(hours.get(line.calendar_id, 0.0), need)
+        hours = _longest_per_calendar(
+            (line.calendar_id, line.target_hours + line.paused_hours) for line in self
+        )
         return self._intervals_for(hours, start, ends, extra_hours)
 
     @api.model
@@ -181,10 +188,9 @@ class ServiceSlaLine(models.Model):
         """
         if not clocks:
             return []
-        hours = {}
-        for clock in clocks:
-            need = clock["target_hours"] + clock["paused_hours"]
-            hours[clock["calendar"]] = max(hours.get(clock["calendar"], 0.0), need)
+        hours = _longest_per_calendar(
+            (clock["calendar"], clock["target_hours"] + clock["paused_hours"]) for clock in clocks
+        )
         intervals = self._intervals_for(hours, min(_utc(c["start_at"]) for c in clocks))
         result = []
         for clock in clocks:

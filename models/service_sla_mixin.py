@@ -258,13 +258,14 @@ class ServiceSlaMixin(models.AbstractModel):
     def _sla_resume(self, when=None):
         """Restart the clocks stopped by an open pause; deadlines move by the paused time."""
         when = when or fields.Datetime.now()
-        for record in self:
-            pause = record.sla_pause_ids.filtered(lambda p: not p.end_at)
-            if pause:
-                pause.sudo().end_at = when
-                record.sla_line_ids.filtered(lambda line: line.state == "paused").sudo()._resume(
-                    pause.start_at, when
-                )
+        pauses = self.sla_pause_ids.filtered(lambda p: not p.end_at)
+        pauses.sudo().write({"end_at": when})
+        # Documents paused at the same instant (a batch moved together) resume together.
+        for start, group in pauses.grouped("start_at").items():
+            paused_ids = set(group.mapped("res_id"))
+            self.sla_line_ids.filtered(
+                lambda line, ids=paused_ids: line.state == "paused" and line.res_id in ids
+            ).sudo()._resume(start, when)
 
     def _sla_cancel(self):
         """The document was cancelled: its unmet milestones no longer count."""

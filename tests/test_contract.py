@@ -45,10 +45,9 @@ class TestServiceContract(DeviceServiceCase):
         contract = self._contract()
         contract.action_activate()
         self.assertEqual(contract.state, "active")
-        Contract = self.env["service.contract"]
-        self.assertEqual(Contract._find_active_contract(self.device, "2026-06-01"), contract)
-        self.assertFalse(Contract._find_active_contract(self.device, "2027-01-01"))
-        self.assertFalse(Contract._find_active_contract(self.device_b, "2026-06-01"))
+        self.assertEqual(self.device._active_contract_on("2026-06-01"), contract)
+        self.assertFalse(self.device._active_contract_on("2027-01-01"))
+        self.assertFalse(self.device_b._active_contract_on("2026-06-01"))
         with freeze_time("2026-06-01"):
             self.device.invalidate_recordset(["active_contract_id"])
             self.assertEqual(self.device.active_contract_id, contract)
