@@ -30,6 +30,7 @@
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/service_contract_views.xml",
+        "views/service_contract_price_lock_views.xml",
         "views/maintenance_request_views.xml",
         "views/maintenance_stage_views.xml",
         "views/maintenance_team_views.xml",

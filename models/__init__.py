@@ -3,6 +3,8 @@ from . import service_sla_mixin
 
 # isort: split
 from . import (
+    account_move,
+    account_move_line,
     maintenance_equipment,
     maintenance_request,
     maintenance_stage,
@@ -12,6 +14,7 @@ from . import (
     res_config_settings,
     resource_calendar,
     service_contract,
+    service_contract_price_lock,
     service_contract_sla,
     service_sla_document_mixin,
     service_sla_line,

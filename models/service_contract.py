@@ -99,6 +99,9 @@ class ServiceContract(models.Model):
         copy=True,
         default=lambda self: self._default_sla_commands(),
     )
+    price_lock_ids = fields.One2many(
+        "service.contract.price.lock", "contract_id", string="Price Locks", copy=True
+    )
     end_reminder_sent = fields.Boolean(copy=False, help="The 30-day end reminder was scheduled.")
     note = fields.Html(string="Terms")
 
@@ -133,6 +136,11 @@ class ServiceContract(models.Model):
                         start=contract.date_start,
                     )
                 )
+
+    @api.constrains("date_start", "date_end")
+    def _check_price_lock_period(self):
+        """A new period must still hold the contract's price locks."""
+        self.price_lock_ids._check_within_contract()
 
     @api.constrains("state", "device_ids", "date_start", "date_end")
     def _check_device_coverage(self):
