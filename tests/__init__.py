@@ -3,6 +3,7 @@ from . import (
     test_device,
     test_i18n,
     test_labels,
+    test_price_lock,
     test_security,
     test_sla_clock,
     test_sla_cron,
