@@ -1,14 +1,13 @@
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytz
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.sla_demo_history import history_slots, story_events
-from ..tools.sla_time import add_working_hours
+from ..tools.sla_time import add_working_hours, aware_utc, naive_utc
 from .service_contract_sla import SEVERITIES
+from .service_sla_mixin import TICKING_STATES
 
 # Core kanban stars (priority) for each severity, and back.
 SEVERITY_PRIORITY = {"p1": "3", "p2": "2", "p3": "1", "p4": "0"}
@@ -217,7 +216,9 @@ class MaintenanceRequest(models.Model):
         vals_list, plans = [], []
         first = 0
         for contract in contracts:
-            working_time = self._demo_working_time(contract, now - timedelta(days=days), now)
+            # The contract's working time over the window, as the clock counts it.
+            calendar = contract.resource_calendar_id
+            working_time = calendar._sla_intervals(now - timedelta(days=days), now)
             slots = list(history_slots(per_device * len(contract.device_ids), days, first))
             first += len(slots)
             for days_ago, hour, minute, story in slots:
@@ -290,16 +291,6 @@ class MaintenanceRequest(models.Model):
         return stages
 
     @api.model
-    def _demo_working_time(self, contract, start, stop):
-        """The contract calendar's working intervals (aware UTC pairs, leaves skipped as the
-        clock skips them) from ``start`` to ``stop``, fetched once for all its stories."""
-        utc = pytz.utc
-        intervals = contract.resource_calendar_id._work_intervals_batch(
-            utc.localize(start), utc.localize(stop)
-        )[False]
-        return [(begin.astimezone(utc), end.astimezone(utc)) for begin, end, _rec in intervals]
-
-    @api.model
     def _demo_story_instants(self, contract, story, start, working_time):
         """``(instant, event)`` of a story started at ``start``: its offsets in working hours
         placed in the contract's working time. Empty when the contract has no target for the
@@ -312,20 +303,19 @@ class MaintenanceRequest(models.Model):
             "arrival": sla.arrival_hours if story.on_site else 0.0,
             "resolution": sla.resolution_hours,
         }
-        begin = pytz.utc.localize(start)
         events = []
         for offset, event in story_events(story, targets):
-            when = add_working_hours(working_time, begin, offset)
+            when = add_working_hours(working_time, aware_utc(start), offset)
             if when is None:
                 return []
-            events.append((when.astimezone(pytz.utc).replace(tzinfo=None), event))
+            events.append((naive_utc(when), event))
         return events
 
     def _demo_detect_breaches(self, until):
         """What the detection job found before ``until``: each deadline passed, at that
         deadline (the job runs every few minutes); its chatter post dated then."""
         due = self.sla_line_ids.filtered(
-            lambda line: line.state in ("running", "warning") and line.deadline < until
+            lambda line: line.state in TICKING_STATES and line.deadline < until
         )
         for deadline, lines in sorted(due.grouped("deadline").items()):
             with self._demo_dated(deadline):
