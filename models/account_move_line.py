@@ -15,7 +15,7 @@ class AccountMoveLine(models.Model):
         lines without a price (the invoice of a work order) gets the locked price. Only the
         lines core prices are touched (not imported ones), with one lock search per batch.
         """
-        super()._compute_price_unit()
+        res = super()._compute_price_unit()
         lines = self.filtered(
             lambda line: line.product_id
             and line.display_type == "product"
@@ -23,17 +23,16 @@ class AccountMoveLine(models.Model):
             and line.move_id.move_type in LOCK_BILLING_MOVE_TYPES + LOCK_REFUND_MOVE_TYPES
             and line.move_id.commercial_partner_id
         )
-        for line, (lock, price) in lines._price_lock_allowed_prices().items():
+        for line, (_lock, price) in lines._price_lock_allowed_prices().items():
             line.price_unit = price
+        return res
 
     def _price_lock_allowed_prices(self):
         """``{line: (lock, unit price the lock allows on the line)}`` for those of these
         customer lines whose part is under a price lock; one lock search for all of them.
 
-        The allowed price is the locked price in the line's unit of measure and the invoice's
-        currency at the invoice date (today for an undated draft), with the fiscal position's
-        tax mapping applied as core applies it to the product's sales price. It is worked out
-        once per lock, invoice and unit of measure, not per line.
+        The allowed price is worked out once per lock, invoice and unit of measure, on the
+        invoice date (today for an undated draft), not per line.
         """
         today = fields.Date.context_today(self)
         dates = {move: move.invoice_date or today for move in self.move_id}
@@ -55,15 +54,27 @@ class AccountMoveLine(models.Model):
             move = line.move_id
             key = (lock, move, line.product_uom_id)
             if key not in prices:
-                prices[key] = line.product_id._get_tax_included_unit_price(
-                    move.company_id,
-                    move.currency_id,
-                    dates[move],
-                    "sale",
-                    product_uom=line.product_uom_id,
-                    product_currency=lock.currency_id,
-                    product_price_unit=lock.price_unit,
-                    fiscal_position=move.fiscal_position_id,
-                )
+                prices[key] = line._price_lock_allowed_price(lock, dates[move])
             result[line] = (lock, prices[key])
         return result
+
+    def _price_lock_allowed_price(self, lock, date):
+        """The unit price ``lock`` allows on this line: the locked price in the line's unit of
+        measure, with the fiscal position's tax mapping, in the invoice's currency at ``date``
+        — the steps and order core applies to the product's sales price
+        (``product.product._get_tax_included_unit_price``), without reading the product's
+        taxes when there is no fiscal position to map them."""
+        self.ensure_one()
+        move, product = self.move_id, self.product_id
+        price = lock.price_unit
+        if self.product_uom_id and self.product_uom_id != product.uom_id:
+            price = product.uom_id._compute_price(price, self.product_uom_id)
+        if move.fiscal_position_id:
+            price = product._get_tax_included_unit_price_from_price(
+                price,
+                product.taxes_id.filtered(lambda tax: tax.company_id == move.company_id),
+                fiscal_position=move.fiscal_position_id,
+            )
+        return lock.currency_id._convert(
+            price, move.currency_id, move.company_id, date, round=False
+        )

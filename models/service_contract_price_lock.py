@@ -65,7 +65,9 @@ class ServiceContractPriceLock(models.Model):
         readonly=False,
         precompute=True,
     )
-    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     billed_qty = fields.Float(
         string="Billed Quantity",
         compute="_compute_billed",
@@ -140,9 +142,10 @@ class ServiceContractPriceLock(models.Model):
             )
         )
         rows = defaultdict(list)
-        for company, partner, product, uom, move_type, day, quantity, balance in groups:
+        for company, partner, product, uom, move_type, day, line_qty, balance in groups:
+            quantity = line_qty
             if uom and uom != product.uom_id:
-                quantity = uom._compute_quantity(quantity, product.uom_id, round=False)
+                quantity = uom._compute_quantity(line_qty, product.uom_id, round=False)
             sign = -1 if move_type in LOCK_REFUND_MOVE_TYPES else 1
             rows[company.id, partner.id, product.id].append((day, sign * quantity, -balance))
         today = fields.Date.context_today(self)

@@ -3,10 +3,9 @@ from contextlib import contextmanager
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
-
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
 @freeze_time("2026-01-15")
@@ -275,7 +274,9 @@ class TestPriceLock(AccountTestInvoicingCommon):
         with self._refused(ValidationError, "within the period of contract"):
             self._lock(self.contract, self.roller, 150.0, date_from="2024-12-31")
         with self._refused(ValidationError, "before it starts"):
-            self._lock(self.contract, self.roller, 150.0, date_from="2025-05-01", date_to="2025-04-01")
+            self._lock(
+                self.contract, self.roller, 150.0, date_from="2025-05-01", date_to="2025-04-01"
+            )
         self.assertEqual(self.contract.price_lock_ids, self.lock)
         # Shortening the contract must still hold its locks.
         with self._refused(ValidationError, "within the period of contract"):
