@@ -1,5 +1,6 @@
 from . import (
     test_contract,
+    test_crawler,
     test_device,
     test_i18n,
     test_labels,
