@@ -2,6 +2,7 @@ from . import (
     test_contract,
     test_crawler,
     test_device,
+    test_device_menu,
     test_i18n,
     test_labels,
     test_security,
