@@ -61,7 +61,9 @@ class MaintenanceRequest(models.Model):
     def _compute_contract_id(self):
         for request in self:
             day = request.request_date or fields.Date.context_today(request)
-            device = request.equipment_id
+            # As superuser: the contract covering the device is a fact of the device, found
+            # for any user who may open a work order on it, contract reader or not.
+            device = request.equipment_id.sudo()
             request.contract_id = device._active_contract_on(day) if device else False
 
     @api.onchange("severity")
