@@ -33,10 +33,11 @@ MAINTENANCE_APP = "maintenance.menu_maintenance_title"
 @tagged("post_install", "-at_install")
 class TestClickEverywhere(HttpCase):
     """Odoo's own crawler opens every menu of the Device Service and Maintenance apps, every
-    view type of each action and every filter of each search view, as a manager and as a
-    technician: a view reading a field it does not load, a filter on a field the user may not
-    read or a menu leading to a forbidden model shows an error dialog and fails the test. The
-    crawler walks the menus, so an action added later is crawled without touching this test."""
+    view type of each action and every filter of each search view, as a manager, as a
+    technician and (Maintenance only) as an employee outside Device Service: a view reading a
+    field it does not load, a filter on a field the user may not read or a menu leading to a
+    forbidden model shows an error dialog and fails the test. The crawler walks the menus, so
+    an action added later is crawled without touching this test."""
 
     # The last menu of an app may open a form (Settings): the crawler stops there.
     allow_end_on_form = True
@@ -50,9 +51,13 @@ class TestClickEverywhere(HttpCase):
             login="bds_crawler_technician",
             groups="base.group_user,barcode_device_service.group_device_service_user",
         )
+        # An employee outside Device Service: core Maintenance shows them our fields too.
+        cls.employee = new_test_user(
+            cls.env, login="bds_crawler_employee", groups="base.group_user"
+        )
         if "tour_enabled" in cls.env["res.users"]._fields:
             # Onboarding tours would cover the screens the crawler clicks.
-            (cls.admin | cls.technician).tour_enabled = False
+            (cls.admin | cls.technician | cls.employee).tour_enabled = False
 
         # Own records so that the kanban cards, list rows, pivots and calendars have content
         # to render; dates relative to today so that the contract is always running.
@@ -85,11 +90,19 @@ class TestClickEverywhere(HttpCase):
                 "schedule_date": fields.Datetime.now() + timedelta(days=1),
             }
         )
+        # Core shows employees the requests they reported.
+        reported = cls.env["maintenance.request"].create(
+            {
+                "name": "Crawler printer jams",
+                "equipment_id": device.id,
+                "owner_user_id": cls.employee.id,
+            }
+        )
         # The record each form shows; other models open their first record the user sees.
         cls.own_records = {
             "maintenance.equipment": device | drill_press,
             "service.contract": contract,
-            "maintenance.request": cls.work_order,
+            "maintenance.request": cls.work_order | reported,
             "service.sla.line": cls.work_order.sla_line_ids,
         }
 
@@ -153,8 +166,14 @@ class TestClickEverywhere(HttpCase):
     def test_crawl_maintenance_as_technician(self):
         self._crawl(MAINTENANCE_APP, self.technician)
 
+    def test_crawl_maintenance_as_employee(self):
+        self._crawl(MAINTENANCE_APP, self.employee)
+
     def test_open_forms_as_manager(self):
         self._open_forms([DEVICE_SERVICE_APP, MAINTENANCE_APP], self.admin)
 
     def test_open_forms_as_technician(self):
         self._open_forms([DEVICE_SERVICE_APP, MAINTENANCE_APP], self.technician)
+
+    def test_open_forms_as_employee(self):
+        self._open_forms([MAINTENANCE_APP], self.employee)
