@@ -1,7 +1,9 @@
 from . import (
     test_contract,
+    test_crawler,
     test_demo_history,
     test_device,
+    test_device_menu,
     test_i18n,
     test_labels,
     test_security,
