@@ -8,6 +8,7 @@ from . import (
     test_sla_cron,
     test_sla_mixin,
     test_sla_queries,
+    test_stock_commitment,
     test_stock_flow,
     test_tour,
 )
