@@ -47,6 +47,7 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/service_contract_demo.xml",
         "demo/maintenance_request_demo.xml",
+        "demo/maintenance_request_history_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -8,26 +8,15 @@ Run with `make bench`; everything is rolled back.
 
 import time
 
-from odoo import Command
+from bench_setup import contract_with_devices
 
 COUNT = 2000
 Request = env["maintenance.request"].with_context(tracking_disable=True)  # noqa: F821
-customer = env["res.partner"].create({"name": "Bench Customer", "is_company": True})  # noqa: F821
-devices = env["maintenance.equipment"].create(  # noqa: F821
-    [{"name": f"Bench device {i}", "customer_id": customer.id} for i in range(200)]
+contract, devices = contract_with_devices(
+    env,  # noqa: F821
+    env.ref("resource.resource_calendar_std"),  # noqa: F821
+    count=200,
 )
-calendar = env.ref("resource.resource_calendar_std")  # noqa: F821
-contract = env["service.contract"].create(  # noqa: F821
-    {
-        "partner_id": customer.id,
-        "date_start": "2020-01-01",
-        "date_end": "2099-12-31",
-        "resource_calendar_id": calendar.id,
-        "company_id": calendar.company_id.id or env.company.id,  # noqa: F821
-        "device_ids": [Command.set(devices.ids)],
-    }
-)
-contract.action_activate()
 
 
 def timed(vals_list):

@@ -9,26 +9,17 @@ the future); the due work orders are real ones. Run with `make bench`; rolled ba
 import time
 from datetime import timedelta
 
-from odoo import Command, fields
+from bench_setup import contract_with_devices
+
+from odoo import fields
 from odoo.modules import module as odoo_module
 
 # The job commits after each batch; here everything must be rolled back at the end, so the
 # run is flagged like a test run, in which the job does not commit.
 odoo_module.current_test = True
 
-customer = env["res.partner"].create({"name": "Bench Customer", "is_company": True})  # noqa: F821
-device = env["maintenance.equipment"].create({"name": "Bench device", "customer_id": customer.id})  # noqa: F821
 calendar = env.ref("barcode_device_service.resource_calendar_7x24")  # noqa: F821
-contract = env["service.contract"].create(  # noqa: F821
-    {
-        "partner_id": customer.id,
-        "date_start": "2020-01-01",
-        "date_end": "2099-12-31",
-        "resource_calendar_id": calendar.id,
-        "device_ids": [Command.set(device.ids)],
-    }
-)
-contract.action_activate()
+contract, device = contract_with_devices(env, calendar)  # noqa: F821
 Request = env["maintenance.request"].with_context(tracking_disable=True)  # noqa: F821
 Line = env["service.sla.line"]  # noqa: F821
 team = env["maintenance.team"].search([], limit=1)  # noqa: F821

@@ -481,12 +481,6 @@ class MaintenanceEquipment(models.Model):
                     )
 
     @api.model
-    def _next_device_barcode(self, company_id=None):
-        """The next device barcode of the sequence, for ``company_id`` (default: current)."""
-        company = self.env["res.company"].browse(company_id) if company_id else self.env.company
-        return self._next_device_barcodes(company, 1)[0]
-
-    @api.model
     def _next_device_barcodes(self, company, count):
         """``count`` barcodes from the device sequence of ``company``.
 

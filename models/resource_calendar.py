@@ -1,5 +1,15 @@
+from collections import defaultdict
+from datetime import timedelta
+
+import pytz
+
 from odoo import _, api, models
 from odoo.exceptions import UserError
+
+from ..tools.sla_time import add_working_hours, aware_utc, window_days, working_hours_between
+
+# A deadline further than ten years away is not a deadline: stop widening the window there.
+MAX_WINDOW_DAYS = 3660
 
 
 class ResourceCalendar(models.Model):
@@ -32,3 +42,77 @@ class ResourceCalendar(models.Model):
                     calendar=", ".join(self.mapped("display_name")),
                 )
             )
+
+    # ------------------------------------------------------------------ SLA arithmetic
+    # The SLA clocks count working time through these methods; the counting itself is in
+    # tools/sla_time.py. Callers group their clocks per calendar, so a batch costs one
+    # fetch of working intervals per calendar.
+
+    def _sla_intervals(self, start, stop):
+        """This calendar's working time between two datetimes, leaves (public holidays)
+        removed, as sorted and merged ``(begin, end)`` pairs of aware UTC datetimes."""
+        self.ensure_one()
+        intervals = self._work_intervals_batch(aware_utc(start), aware_utc(stop))[False]
+        result = []
+        for local_begin, local_end, _records in intervals:
+            # Odoo reads an attendance ending at 24:00 as 23:59:59.999999: give the
+            # microsecond back so round-the-clock days join without a gap.
+            if local_end.microsecond == 999999:
+                local_end = local_end + timedelta(microseconds=1)  # noqa: PLW2901
+            begin, end = local_begin.astimezone(pytz.utc), local_end.astimezone(pytz.utc)
+            if result and result[-1][1] == begin:
+                result[-1] = (result[-1][0], end)
+            else:
+                result.append((begin, end))
+        return result
+
+    def _sla_window_days(self, hours):
+        self.ensure_one()
+        return window_days(hours, self.hours_per_day)
+
+    @api.model
+    def _sla_intervals_for(self, hours_by_calendar, start, ends=()):
+        """Working intervals of each calendar of ``hours_by_calendar`` (calendar -> the most
+        working hours a clock of it needs) from ``start``, long enough for those hours and
+        past the latest of ``ends``: one fetch per calendar."""
+        start = aware_utc(start)
+        ends = [aware_utc(end) for end in ends if end]
+        # A line not saved yet may have no calendar: it gets no working time.
+        result = defaultdict(list)
+        for calendar, hours in hours_by_calendar.items():
+            if not calendar:
+                continue
+            window = start + timedelta(days=calendar._sla_window_days(hours))
+            stop = max([*ends, window]) + timedelta(days=1)
+            result[calendar] = calendar._sla_intervals(start, stop)
+        return result
+
+    def _sla_add_hours(self, intervals, start, hours):
+        """``hours`` working hours after ``start`` within ``intervals`` (this calendar's),
+        widening the window with a new fetch in the rare case it is too short."""
+        self.ensure_one()
+        start = aware_utc(start)
+        deadline = add_working_hours(intervals, start, hours)
+        days = self._sla_window_days(hours)
+        while deadline is None and days < MAX_WINDOW_DAYS:
+            days *= 2
+            intervals = self._sla_intervals(start, start + timedelta(days=days))
+            deadline = add_working_hours(intervals, start, hours)
+        return deadline
+
+    def _sla_hours_in_spans(self, spans_by_key):
+        """Working hours of this calendar inside spans, summed per key: ``spans_by_key``
+        maps any key to ``(begin, end)`` pairs; one fetch covers every span."""
+        self.ensure_one()
+        spans_by_key = {
+            key: [(aware_utc(b), aware_utc(e)) for b, e in spans if b and e]
+            for key, spans in spans_by_key.items()
+        }
+        every = [span for spans in spans_by_key.values() for span in spans]
+        if not every:
+            return dict.fromkeys(spans_by_key, 0.0)
+        intervals = self._sla_intervals(min(b for b, _e in every), max(e for _b, e in every))
+        return {
+            key: sum(working_hours_between(intervals, b, e) for b, e in spans)
+            for key, spans in spans_by_key.items()
+        }

@@ -1,30 +1,20 @@
-from collections import defaultdict
-from datetime import timedelta
-
 import pytz
 
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
-from ..tools.sla_time import add_working_hours, window_days, working_hours_between
+from ..tools.sla_time import aware_utc as _utc
+from ..tools.sla_time import naive_utc as _naive
+from ..tools.sla_time import working_hours_between
 from .service_contract_sla import SEVERITIES
+from .service_sla_mixin import CLOSED_STATES, LINE_STATES
 
 MILESTONES = [
     ("response", "Response"),
     ("arrival", "On-site Arrival"),
     ("resolution", "Resolution"),
 ]
-OPEN_STATES = ("running", "warning", "breached")
 BATCH_SIZE = 500
-
-
-def _utc(value):
-    """Naive UTC (as Odoo stores datetimes) to aware UTC."""
-    return pytz.utc.localize(value) if value and value.tzinfo is None else value
-
-
-def _naive(value):
-    return value.astimezone(pytz.utc).replace(tzinfo=None) if value else value
 
 
 def _longest_per_calendar(pairs):
@@ -65,15 +55,7 @@ class ServiceSlaLine(models.Model):
     original_deadline = fields.Datetime(help="The deadline before any pause.")
     warning_at = fields.Datetime()
     state = fields.Selection(
-        [
-            ("running", "Running"),
-            ("paused", "Paused"),
-            ("warning", "Warning"),
-            ("met", "Met"),
-            ("met_late", "Met Late"),
-            ("breached", "Breached"),
-            ("cancelled", "Cancelled"),
-        ],
+        LINE_STATES,
         default="running",
         required=True,
         index=True,
@@ -107,9 +89,11 @@ class ServiceSlaLine(models.Model):
 
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())
-        intervals = self._intervals_by_calendar(now, self.mapped("deadline"))
+        deadlines = [_utc(d) for d in self.mapped("deadline")]
+        # From the earliest passed deadline: an overdue clock counts its working time late.
+        intervals = self._intervals_by_calendar(min([now, *deadlines]), deadlines)
         for line in self:
-            if line.state in ("met", "met_late", "cancelled") or not line.deadline:
+            if line.state in CLOSED_STATES or not line.deadline:
                 line.remaining_hours = 0.0
                 continue
             ranges = intervals[line.calendar_id]
@@ -120,63 +104,14 @@ class ServiceSlaLine(models.Model):
                 line.remaining_hours = -working_hours_between(ranges, deadline, now)
 
     # ------------------------------------------------------------------ calendar
-    def _intervals_by_calendar(self, start, ends, extra_hours=0.0):
-        """Working intervals (aware UTC pairs) of each calendar of these lines, fetched once
-        per calendar from ``start`` to past the latest of ``ends``."""
+    def _intervals_by_calendar(self, start, ends):
+        """Working intervals of each calendar of these lines (see
+        ``resource.calendar._sla_intervals_for``), fetched once per calendar from ``start``
+        to past the latest of ``ends``."""
         hours = _longest_per_calendar(
             (line.calendar_id, line.target_hours + line.paused_hours) for line in self
         )
-        return self._intervals_for(hours, start, ends, extra_hours)
-
-    @api.model
-    def _intervals_for(self, hours_by_calendar, start, ends=(), extra_hours=0.0):
-        """Working intervals of each calendar from ``start``, long enough for its hours."""
-        result = {}
-        ends = [_utc(e) for e in ends if e]
-        for calendar, hours in hours_by_calendar.items():
-            window = start + timedelta(days=window_days(hours + extra_hours, 8.0))
-            stop = max([*ends, window]) + timedelta(days=1)
-            result[calendar] = self._calendar_intervals(calendar, start, stop)
-        return defaultdict(list, result)
-
-    @api.model
-    def _calendar_intervals(self, calendar, start, stop):
-        """The calendar's working time between two aware datetimes, leaves removed."""
-        intervals = calendar._work_intervals_batch(_utc(start), _utc(stop))[False]
-        result = []
-        for local_begin, local_end, _records in intervals:
-            # Odoo reads an attendance ending at 24:00 as 23:59:59.999999: give the
-            # microsecond back so round-the-clock days join without a gap.
-            if local_end.microsecond == 999999:
-                local_end = local_end + timedelta(microseconds=1)  # noqa: PLW2901
-            begin, end = local_begin.astimezone(pytz.utc), local_end.astimezone(pytz.utc)
-            if result and result[-1][1] == begin:
-                result[-1] = (result[-1][0], end)
-            else:
-                result.append((begin, end))
-        return result
-
-    @api.model
-    def _working_hours_in(self, calendar, spans):
-        """Working hours of ``calendar`` inside the ``(start, end)`` spans, summed."""
-        spans = [(_utc(begin), _utc(end)) for begin, end in spans if begin and end]
-        if not spans:
-            return 0.0
-        intervals = self._calendar_intervals(
-            calendar, min(begin for begin, _end in spans), max(end for _begin, end in spans)
-        )
-        return sum(working_hours_between(intervals, begin, end) for begin, end in spans)
-
-    @api.model
-    def _deadline_from(self, calendar, intervals, start, hours):
-        """``hours`` working hours after ``start``; fetches a longer window when needed."""
-        deadline = add_working_hours(intervals, start, hours)
-        days = window_days(hours, 8.0)
-        while deadline is None and days < 3660:
-            days *= 2
-            intervals = self._calendar_intervals(calendar, start, start + timedelta(days=days))
-            deadline = add_working_hours(intervals, start, hours)
-        return deadline
+        return self.env["resource.calendar"]._sla_intervals_for(hours, start, ends)
 
     @api.model
     def _schedule_values(self, clocks):
@@ -191,7 +126,9 @@ class ServiceSlaLine(models.Model):
         hours = _longest_per_calendar(
             (clock["calendar"], clock["target_hours"] + clock["paused_hours"]) for clock in clocks
         )
-        intervals = self._intervals_for(hours, min(_utc(c["start_at"]) for c in clocks))
+        intervals = self.env["resource.calendar"]._sla_intervals_for(
+            hours, min(_utc(c["start_at"]) for c in clocks)
+        )
         result = []
         for clock in clocks:
             calendar, start = clock["calendar"], _utc(clock["start_at"])
@@ -202,9 +139,9 @@ class ServiceSlaLine(models.Model):
             )
             warning_hours = target * clock["warning_percent"] / 100 + paused
             dates = {
-                "original_deadline": self._deadline_from(calendar, ranges, start, target),
-                "deadline": self._deadline_from(calendar, ranges, start, target + paused),
-                "warning_at": self._deadline_from(calendar, ranges, start, warning_hours),
+                "original_deadline": calendar._sla_add_hours(ranges, start, target),
+                "deadline": calendar._sla_add_hours(ranges, start, target + paused),
+                "warning_at": calendar._sla_add_hours(ranges, start, warning_hours),
             }
             values = {key: _naive(value) for key, value in dates.items()}
             values["next_check_at"] = _next_check(clock["state"], values)
@@ -363,4 +300,4 @@ class ServiceSlaLine(models.Model):
         return _utc(self.deadline).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
-__all__ = ["MILESTONES", "OPEN_STATES", "ServiceSlaLine"]
+__all__ = ["MILESTONES", "ServiceSlaLine"]

@@ -2,6 +2,22 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 
+# The states of one milestone clock (service.sla.line).
+LINE_STATES = [
+    ("running", "Running"),
+    ("paused", "Paused"),
+    ("warning", "Warning"),
+    ("met", "Met"),
+    ("met_late", "Met Late"),
+    ("breached", "Breached"),
+    ("cancelled", "Cancelled"),
+]
+# Clocks that still wait for their milestone; of those, the ones counting time now.
+OPEN_STATES = ("running", "warning", "breached")
+TICKING_STATES = ("running", "warning")
+MET_STATES = ("met", "met_late")
+CLOSED_STATES = (*MET_STATES, "cancelled")
+
 # Worst first: a document's SLA status shows its worst milestone.
 SLA_STATUSES = [
     ("breached", "Breached"),
@@ -12,7 +28,6 @@ SLA_STATUSES = [
     ("met", "Met"),
     ("cancelled", "Cancelled"),
 ]
-CLOSED_STATES = ("met", "met_late", "cancelled")
 
 
 class ServiceSlaMixin(models.AbstractModel):
@@ -50,16 +65,19 @@ class ServiceSlaMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        records.filtered("contract_id")._sla_start_clocks()
+        # As superuser: the clock reads the contract's terms, which whoever creates the
+        # document (a plain Maintenance user too) may not read (see the events below).
+        records.filtered("contract_id").sudo()._sla_start_clocks()
         return records
 
     def write(self, vals):
         old_terms = {}
-        if set(self._sla_term_fields()) & set(vals):
+        if self._sla_term_triggers() & set(vals):
             old_terms = {record: record._sla_terms() for record in self}
         result = super().write(vals)
         if old_terms:
-            self.filtered(lambda r: old_terms[r] != r._sla_terms())._sla_retarget(old_terms)
+            changed = self.filtered(lambda r: old_terms[r] != r._sla_terms())
+            changed.sudo()._sla_retarget(old_terms)
         return result
 
     def unlink(self):
@@ -73,6 +91,18 @@ class ServiceSlaMixin(models.AbstractModel):
     def _sla_term_fields(self):
         """Fields whose change recomputes the targets."""
         return ["contract_id", "severity"]
+
+    @api.model
+    def _sla_term_triggers(self):
+        """Fields whose write may change the terms: the term fields and, for a stored
+        computed term (a work order's contract follows its device), what it depends on.
+        A write of the device alone must retarget as a write of the contract does."""
+        triggers = set(self._sla_term_fields())
+        for name in self._sla_term_fields():
+            field = self._fields[name]
+            if field.compute and field.store:
+                triggers.update(dep.split(".")[0] for dep in field.get_depends(self)[0])
+        return triggers
 
     def _sla_terms(self):
         self.ensure_one()
@@ -132,12 +162,13 @@ class ServiceSlaMixin(models.AbstractModel):
             for milestone, hours in self._sla_milestones(sla)
         ]
 
-    def _sla_start_clocks(self):
-        # The clock starts now (not create_date, which is the transaction's start time).
-        now = fields.Datetime.now()
+    def _sla_start_clocks(self, start=None):
+        # The clock starts now (not create_date, which is the transaction's start time), or
+        # at ``start`` for documents recorded after the fact (the demo's history).
+        start = start or fields.Datetime.now()
         vals_list = []
         for record in self:
-            vals_list += record._sla_line_values(now)
+            vals_list += record._sla_line_values(start)
         Line = self.env["service.sla.line"].sudo()
         lines = Line.create(vals_list)
         lines._trigger_check()
@@ -149,17 +180,14 @@ class ServiceSlaMixin(models.AbstractModel):
         to_schedule = Line
         to_cancel = Line
         new_vals = []
-        for record in self.filtered(lambda r: not r._sla_is_cancelled()):
+        records = self.filtered(lambda r: not r._sla_is_cancelled())
+        paused_hours = records._sla_paused_hours()
+        for record in records:
             lines = record.sla_line_ids.sudo()
             start = min(lines.mapped("start_at"), default=fields.Datetime.now())
             targets = {v["milestone"]: v for v in record._sla_line_values(start)}
-            if targets:
-                # The time already paused, counted in the (possibly new) calendar.
-                calendar = record.contract_id.resource_calendar_id
-                spans = [(p.start_at, p.end_at) for p in record.sla_pause_ids if p.end_at]
-                paused_hours = Line._working_hours_in(calendar, spans)
-                for values in targets.values():
-                    values["paused_hours"] = paused_hours
+            for values in targets.values():
+                values["paused_hours"] = paused_hours[record]
             for line in lines.filtered(lambda line: line.state not in CLOSED_STATES):
                 values = targets.get(line.milestone)
                 if not values:
@@ -204,6 +232,20 @@ class ServiceSlaMixin(models.AbstractModel):
         created = Line.create(new_vals)
         (to_schedule | created)._trigger_check()
 
+    def _sla_paused_hours(self):
+        """The working time each document's clock already stood still (its closed pauses),
+        counted in its contract's calendar: one calendar fetch per calendar."""
+        result = dict.fromkeys(self, 0.0)
+        for calendar, records in self.grouped(lambda r: r.contract_id.resource_calendar_id).items():
+            if not calendar:
+                continue
+            spans = {
+                record: [(p.start_at, p.end_at) for p in record.sla_pause_ids if p.end_at]
+                for record in records
+            }
+            result.update(calendar._sla_hours_in_spans(spans))
+        return result
+
     def _sla_describe_changes(self, old_terms):
         self.ensure_one()
         changes = []
@@ -226,19 +268,24 @@ class ServiceSlaMixin(models.AbstractModel):
             return value.display_name or _("none")
         return str(value)
 
+    # The clock is bookkeeping of its document: whoever may act on the document (a
+    # Maintenance user without a Device Service group too) moves its clock, so the events
+    # read and write the lines and pauses as superuser.
+
     def _sla_meet(self, milestone, when):
         """The event of ``milestone`` happened at ``when``."""
-        lines = self.sla_line_ids.filtered(
-            lambda line: line.milestone == milestone
-            and line.state in ("running", "warning", "breached")
+        lines = self.sudo().sla_line_ids.filtered(
+            lambda line: line.milestone == milestone and line.state in OPEN_STATES
         )
         if lines:
-            lines.sudo()._meet(when)
+            lines._meet(when)
 
     def _sla_pause(self, reason, when=None):
         """Stop the clocks of these documents (those not already paused)."""
         when = when or fields.Datetime.now()
-        entering = self.filtered(lambda r: not r.sla_pause_ids.filtered(lambda p: not p.end_at))
+        entering = self.sudo().filtered(
+            lambda r: not r.sla_pause_ids.filtered(lambda p: not p.end_at)
+        )
         self.env["service.sla.pause"].sudo().create(
             [
                 {
@@ -251,29 +298,27 @@ class ServiceSlaMixin(models.AbstractModel):
                 for r in entering
             ]
         )
-        entering.sla_line_ids.filtered(
-            lambda line: line.state in ("running", "warning")
-        ).sudo()._pause()
+        entering.sla_line_ids.filtered(lambda line: line.state in TICKING_STATES)._pause()
 
     def _sla_resume(self, when=None):
         """Restart the clocks stopped by an open pause; deadlines move by the paused time."""
         when = when or fields.Datetime.now()
-        pauses = self.sla_pause_ids.filtered(lambda p: not p.end_at)
-        pauses.sudo().write({"end_at": when})
+        documents = self.sudo()
+        pauses = documents.sla_pause_ids.filtered(lambda p: not p.end_at)
+        pauses.write({"end_at": when})
         # Documents paused at the same instant (a batch moved together) resume together.
         for start, group in pauses.grouped("start_at").items():
             paused_ids = set(group.mapped("res_id"))
-            self.sla_line_ids.filtered(
+            documents.sla_line_ids.filtered(
                 lambda line, ids=paused_ids: line.state == "paused" and line.res_id in ids
-            ).sudo()._resume(start, when)
+            )._resume(start, when)
 
     def _sla_cancel(self):
         """The document was cancelled: its unmet milestones no longer count."""
-        open_pauses = self.sla_pause_ids.filtered(lambda p: not p.end_at)
-        open_pauses.sudo().write({"end_at": fields.Datetime.now()})
-        self.sla_line_ids.filtered(
-            lambda line: line.state not in ("met", "met_late")
-        ).sudo()._cancel()
+        documents = self.sudo()
+        open_pauses = documents.sla_pause_ids.filtered(lambda p: not p.end_at)
+        open_pauses.write({"end_at": fields.Datetime.now()})
+        documents.sla_line_ids.filtered(lambda line: line.state not in MET_STATES)._cancel()
 
     # ------------------------------------------------------------------ notifications
     def _sla_post_note(self, body, partner_ids=None):

@@ -11,14 +11,7 @@ db=${BENCH_DB:-bds_bench}
 py=${VENV:-$here/.venv}/bin/python
 only=${1:-}
 
-exists=$("$py" - "$db" <<'PY'
-import sys, psycopg2
-conn = psycopg2.connect(dbname="postgres")
-cur = conn.cursor()
-cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
-print("yes" if cur.fetchone() else "no")
-PY
-)
+exists=$(db_exists "$db")
 if [ "$exists" = no ]; then
   echo "Creating the benchmark database $db (addon installed, no demo data)..."
   mode=(-i barcode_device_service --without-demo=all)
@@ -39,7 +32,7 @@ for script in benchmarks/*.py; do
   if head -1 "$script" | grep -q "odoo-shell"; then
     # odoo-bin shell reads the script from stdin and prints a traceback on error without
     # failing, so the traceback is looked for in what it prints.
-    out=$($ODOO_CMD shell --addons-path="$ADDONS_PATH" -d "$db" --log-level=warn --no-http \
+    out=$(PYTHONPATH="$here/benchmarks/lib${PYTHONPATH:+:$PYTHONPATH}" $ODOO_CMD shell --addons-path="$ADDONS_PATH" -d "$db" --log-level=warn --no-http \
       < "$script" 2>&1)
     status=$?
     echo "$out"

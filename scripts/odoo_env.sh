@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Finds Odoo and PostgreSQL for the make targets and prints shell assignments:
-#   ODOO_CMD (how to start Odoo) and ADDONS_PATH (Odoo's addons + this addon's parent).
+# Finds Odoo and PostgreSQL for the make targets and sets:
+#   ODOO_CMD (how to start Odoo) and ADDONS_PATH (Odoo's addons + this addon's parent),
+# and the helpers db_exists NAME and db_drop NAME.
 # Stops with one sentence when something is missing. Sourced by scripts/*.sh.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,3 +30,24 @@ if ! "$py" -c 'import psycopg2; psycopg2.connect(dbname="postgres").close()' 2>/
   exit 1
 fi
 export ODOO_CMD ADDONS_PATH
+
+# Whether the database exists: prints yes or no.
+db_exists() {
+  "$py" - "$1" <<'PY'
+import sys, psycopg2
+conn = psycopg2.connect(dbname="postgres")
+cur = conn.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
+print("yes" if cur.fetchone() else "no")
+PY
+}
+
+db_drop() {
+  "$py" - "$1" <<'PY'
+import sys, psycopg2
+from psycopg2 import sql
+conn = psycopg2.connect(dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(sys.argv[1])))
+PY
+}

@@ -5,14 +5,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/odoo_env.sh"
 db=${DB:-barcode_device_service}
 port=${PORT:-8069}
-exists=$("$here/.venv/bin/python" - "$db" <<'PY'
-import sys, psycopg2
-conn = psycopg2.connect(dbname="postgres")
-cur = conn.cursor()
-cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
-print("yes" if cur.fetchone() else "no")
-PY
-)
+exists=$(db_exists "$db")
 if [ "$exists" = no ]; then
   echo "Creating database $db with barcode_device_service and its demo data (a few minutes, once)..."
   $ODOO_CMD --addons-path="$ADDONS_PATH" -d "$db" -i barcode_device_service \

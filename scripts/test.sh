@@ -11,12 +11,7 @@ tags=${TEST_TAGS:-/barcode_device_service}
 log=$(mktemp /tmp/bds_test.XXXXXX.log)
 py=$here/.venv/bin/python
 
-"$py" - "$db" <<'PY'
-import sys, psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-conn.cursor().execute('DROP DATABASE IF EXISTS "%s"' % sys.argv[1])
-PY
+db_drop "$db"
 
 echo "Installing barcode_device_service into the fresh database $db and running its tests (log: $log)..."
 $ODOO_CMD --addons-path="$ADDONS_PATH" -d "$db" -i barcode_device_service \
@@ -24,12 +19,7 @@ $ODOO_CMD --addons-path="$ADDONS_PATH" -d "$db" -i barcode_device_service \
   --log-level=info --max-cron-threads=0 2>&1 | tee "$log" | grep -E " (ERROR|CRITICAL|WARNING) |FAIL:|ERROR:|odoo.tests.result" || true
 
 if [ -z "${KEEP_DB:-}" ]; then
-  "$py" - "$db" <<'PY'
-import sys, psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-conn.cursor().execute('DROP DATABASE IF EXISTS "%s"' % sys.argv[1])
-PY
+  db_drop "$db"
 fi
 
 exec "$py" "$here/scripts/test_summary.py" "$log"

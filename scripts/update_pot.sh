@@ -16,12 +16,7 @@ $ODOO_CMD --addons-path="$addons" -d "$db" -i barcode_device_service --without-d
 $ODOO_CMD --addons-path="$addons" -d "$db" --modules=barcode_device_service \
   --i18n-export="$here/i18n/barcode_device_service.pot" --stop-after-init --log-level=warn
 rm -rf "$copy"
-"$here/.venv/bin/python" - "$db" <<'PY'
-import sys, psycopg2
-conn = psycopg2.connect(dbname="postgres")
-conn.autocommit = True
-conn.cursor().execute('DROP DATABASE IF EXISTS "%s"' % sys.argv[1])
-PY
+db_drop "$db"
 for po in "$here"/i18n/*.po; do
   [ -e "$po" ] || continue
   if command -v msgmerge >/dev/null; then

@@ -1,5 +1,6 @@
 from . import (
     test_contract,
+    test_demo_history,
     test_device,
     test_i18n,
     test_labels,
@@ -8,6 +9,7 @@ from . import (
     test_sla_cron,
     test_sla_mixin,
     test_sla_queries,
+    test_sla_terms,
     test_stock_commitment,
     test_stock_flow,
     test_tour,

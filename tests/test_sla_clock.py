@@ -238,6 +238,7 @@ class TestSlaClock(SlaCase):
         self.assertFalse(request.contract_id)
         self.assertFalse(request.sla_line_ids)
 
+    @freeze_time("2026-06-01 10:00:00")
     def test_archived_work_order_cancels_its_clocks(self):
         self._contract(self.calendar_24)
         request = self._request("p2")
@@ -328,9 +329,11 @@ class TestSlaClock(SlaCase):
         request.unlink()
         self.assertFalse(line.exists(), "the clock goes with its work order")
 
+    @freeze_time("2026-06-01 10:00:00")
     def test_a_calendar_clocks_counted_in_is_not_deleted(self):
         contract = self._contract(self.berlin)
-        self._request("p2")
+        request = self._request("p2")
+        self.assertTrue(request.sla_line_ids, "the clock counts in the Berlin calendar")
         with self.assertRaises(UserError):
             self.berlin.unlink()
         contract.action_terminate()

@@ -7,7 +7,19 @@ these functions count hours inside them only.
 
 from datetime import timedelta
 
+import pytz
+
 HOUR = timedelta(hours=1)
+
+
+def aware_utc(value):
+    """A naive UTC datetime (as Odoo stores them) made aware; aware ones are kept."""
+    return pytz.utc.localize(value) if value and value.tzinfo is None else value
+
+
+def naive_utc(value):
+    """An aware datetime back to naive UTC, as Odoo stores it."""
+    return value.astimezone(pytz.utc).replace(tzinfo=None) if value else value
 
 
 def working_hours_between(intervals, start, end):
@@ -46,5 +58,7 @@ def add_working_hours(intervals, start, hours):
 def window_days(hours, hours_per_day):
     """Calendar days of intervals to fetch so that ``hours`` of work surely fit: the work
     days needed, doubled for weekends, plus two weeks for public holidays."""
+    # A calendar without attendances has no hours per day: a day of 8 hours is assumed only
+    # to size the first window, which is widened when too short.
     per_day = hours_per_day or 8.0
     return int(hours / per_day * 2) + 15
