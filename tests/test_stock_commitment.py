@@ -468,7 +468,7 @@ class TestStockShortfalls(StockCommitmentCase):
         counts = []
         # The first round warms the caches (xml ids, precisions): no budget. Then N lines
         # and 10 x N lines, in one batch each.
-        for size, budgets in ((1, (30, 30, 30)), (1, (17, 15, 13)), (10, (17, 15, 13))):
+        for size, budgets in ((1, (30, 30, 30)), (1, (18, 15, 13)), (10, (18, 15, 13))):
             batch = contracts(size)
             lines = batch.stock_commitment_ids
             self.assertEqual(len(lines), 4 * size)
