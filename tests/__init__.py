@@ -12,6 +12,7 @@ from . import (
     test_sla_mixin,
     test_sla_queries,
     test_sla_terms,
+    test_stock_commitment,
     test_stock_flow,
     test_tour,
 )
