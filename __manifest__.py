@@ -26,6 +26,7 @@
         "data/ir_sequence_data.xml",
         "data/service_contract_data.xml",
         "data/service_sla_data.xml",
+        "data/service_stock_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
@@ -37,6 +38,9 @@
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
+        # After the menus: they add theirs under Reporting.
+        "views/service_stock_shortfall_views.xml",
+        "views/service_contract_stock_commitment_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",

@@ -16,8 +16,10 @@ from . import (
     service_contract,
     service_contract_price_lock,
     service_contract_sla,
+    service_contract_stock_commitment,
     service_sla_document_mixin,
     service_sla_line,
     service_sla_pause,
+    service_stock_shortfall,
     stock_move,
 )

@@ -1,7 +1,9 @@
 from . import (
     test_contract,
+    test_crawler,
     test_demo_history,
     test_device,
+    test_device_menu,
     test_i18n,
     test_labels,
     test_price_lock,
@@ -11,6 +13,7 @@ from . import (
     test_sla_mixin,
     test_sla_queries,
     test_sla_terms,
+    test_stock_commitment,
     test_stock_flow,
     test_tour,
 )
