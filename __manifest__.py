@@ -26,6 +26,7 @@
         "data/ir_sequence_data.xml",
         "data/service_contract_data.xml",
         "data/service_sla_data.xml",
+        "data/service_ledger_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
@@ -35,7 +36,11 @@
         "views/maintenance_team_views.xml",
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
+        "wizards/service_ledger_entry_reason_views.xml",
         "views/barcode_device_service_menus.xml",
+        # After the menus: they add their own entries to them.
+        "views/service_penalty_rule_views.xml",
+        "views/service_ledger_entry_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -43,6 +48,7 @@
         "demo/maintenance_equipment_demo.xml",
         "demo/service_contract_demo.xml",
         "demo/maintenance_request_demo.xml",
+        "demo/service_ledger_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,5 +1,5 @@
-# The mixin before the models that inherit it.
-from . import service_sla_mixin
+# The mixins before the models that inherit them (some models import others' constants).
+from . import service_sla_document_mixin, service_sla_mixin
 
 # isort: split
 from . import (
@@ -13,7 +13,8 @@ from . import (
     resource_calendar,
     service_contract,
     service_contract_sla,
-    service_sla_document_mixin,
+    service_ledger_entry,
+    service_penalty_rule,
     service_sla_line,
     service_sla_pause,
     stock_move,

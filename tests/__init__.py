@@ -3,6 +3,8 @@ from . import (
     test_device,
     test_i18n,
     test_labels,
+    test_ledger,
+    test_penalty_formulas,
     test_security,
     test_sla_clock,
     test_sla_cron,
