@@ -223,7 +223,8 @@ class ServiceLedgerEntry(models.Model):
         "service.ledger.entry", "reversed_entry_id", string="Reversed By", readonly=True
     )
     cancel_reason = fields.Text(readonly=True, copy=False, tracking=True)
-    dispute_note = fields.Text(readonly=True, copy=False, tracking=True)
+    # Posted in the chatter by the dispute and its resolution, not tracked.
+    dispute_note = fields.Text(readonly=True, copy=False)
     # Filled by the settlement: the journal items of the credit note or invoice that settles it.
     move_line_ids = fields.Many2many(
         "account.move.line",
@@ -323,14 +324,16 @@ class ServiceLedgerEntry(models.Model):
                     ],
                 )
             )
+        moving = self.browse()
         if "state" in vals:
             self._check_transition(vals["state"])
-        elif frozen and TRANSITION_FIELDS.intersection(vals):
+            moving = self.filtered(lambda e: e.state != vals["state"])
+        if (frozen - moving) and TRANSITION_FIELDS.intersection(vals):
             raise UserError(
                 _(
                     "Entry %(entry)s: reasons, dispute notes and settlements are recorded by "
                     "the actions that change its state.",
-                    entry=frozen[0].display_name,
+                    entry=(frozen - moving)[0].display_name,
                 )
             )
 
@@ -346,7 +349,7 @@ class ServiceLedgerEntry(models.Model):
                         "Entry %(entry)s cannot go from %(old)s to %(new)s.",
                         entry=entry.display_name,
                         old=labels[entry.state],
-                        new=labels[new_state],
+                        new=labels.get(new_state, new_state),
                     )
                 )
             if not self.env.su and not self.env.user.has_group(group):
@@ -571,9 +574,9 @@ class ServiceLedgerEntry(models.Model):
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 return Entry._insert_accruals(list(by_key.values()))
         except pg_errors.UniqueViolation:
-            pass
-        # Another transaction accrued some of these causes after they were looked up (this
-        # transaction cannot see them yet): keep the others, one at a time.
+            # Another transaction accrued some of these causes after they were looked up
+            # (this transaction cannot see them yet): keep the others, one at a time.
+            _logger.info("Ledger: causes accrued meanwhile by another transaction are skipped.")
         created = Entry.browse()
         for vals in by_key.values():
             try:
@@ -920,6 +923,20 @@ class ServiceLedgerEntry(models.Model):
             )
         )
         return self._accrue_sla_lines(lines)
+
+    @api.model
+    def _confirm_drafts_before(self, contract_ids, period):
+        """Confirm the draft entries of these contracts before ``period``: a reviewed
+        backlog (the demo data, a data import)."""
+        drafts = self.search(
+            [
+                ("contract_id", "in", contract_ids),
+                ("state", "=", "draft"),
+                ("period", "<", period),
+            ],
+            order="date, id",
+        )
+        return drafts.action_confirm()
 
     # ------------------------------------------------------------------ period job
     @api.model

@@ -836,3 +836,30 @@ class TestLedgerConcurrency(TransactionCase):
         with mute_logger("odoo.sql_db"):
             first["service.ledger.entry"]._cron_close_periods(commit=True)
         self.assertEqual(self._caps(), [150.0])
+
+    def test_accrual_racing_another_transaction_keeps_the_other_causes(self):
+        first, second = self.workers
+
+        def cause(key):
+            return {
+                "contract_id": self.contract_id,
+                "kind": "penalty",
+                "amount": 5,
+                "date": "2024-05-20",
+                "source_key": key,
+            }
+
+        # The second transaction starts before the first one accrues and commits "race:a":
+        # it cannot see that entry, its grouped insert meets the unique key.
+        second.cr.execute("SELECT 1")
+        first["service.ledger.entry"]._accrue([cause("race:a")])
+        first.cr.commit()
+        created = second["service.ledger.entry"]._accrue([cause("race:a"), cause("race:b")])
+        second.cr.commit()
+        self.assertEqual(created.mapped("source_key"), ["race:b"])
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT source_key FROM service_ledger_entry WHERE source_key LIKE 'race:%%'"
+                " ORDER BY source_key"
+            )
+            self.assertEqual([row[0] for row in cr.fetchall()], ["race:a", "race:b"])
