@@ -3,6 +3,8 @@ from . import service_sla_document_mixin, service_sla_mixin
 
 # isort: split
 from . import (
+    account_move,
+    account_move_line,
     maintenance_equipment,
     maintenance_request,
     maintenance_stage,
@@ -12,10 +14,13 @@ from . import (
     res_config_settings,
     resource_calendar,
     service_contract,
+    service_contract_price_lock,
     service_contract_sla,
+    service_contract_stock_commitment,
     service_ledger_entry,
     service_penalty_rule,
     service_sla_line,
     service_sla_pause,
+    service_stock_shortfall,
     stock_move,
 )

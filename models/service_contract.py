@@ -4,6 +4,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .service_contract_sla import SEVERITIES
+from .service_stock_shortfall import OPEN_SHORTFALL_STATES
 
 # Default SLA targets of a new contract (hours): response, on-site arrival, resolution.
 # Figures from the trade: a stopped line wants a 30-minute answer and a technician within
@@ -104,6 +105,43 @@ class ServiceContract(models.Model):
         copy=True,
         default=lambda self: self._default_sla_commands(),
     )
+    # Spare parts' prices fixed for the term (service.contract.price.lock).
+    price_lock_ids = fields.One2many(
+        "service.contract.price.lock", "contract_id", string="Price Locks", copy=True
+    )
+    # Spare stock held for the customer (service.contract.stock.commitment).
+    stock_commitment_ids = fields.One2many(
+        "service.contract.stock.commitment", "contract_id", string="Spare Stock", copy=True
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        compute="_compute_warehouse_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        help="The contract's own spare-parts location is created in this warehouse's stock.",
+    )
+    stock_location_id = fields.Many2one(
+        "stock.location",
+        string="Spare Stock Location",
+        readonly=True,
+        copy=False,
+        check_company=True,
+        help="The contract's own location, created on activation for the parts held without "
+        "a location of their own.",
+    )
+    stock_grace_hours = fields.Float(
+        string="Grace Period",
+        default=24.0,
+        tracking=True,
+        help="How long a committed part may stay below its minimum before the shortfall "
+        "counts against the service (penalties).",
+    )
+    stock_compliant = fields.Boolean(
+        string="Spare Stock Compliant", compute="_compute_stock_compliance"
+    )
+    stock_shortfall_count = fields.Integer(compute="_compute_stock_shortfall_count")
     end_reminder_sent = fields.Boolean(copy=False, help="The 30-day end reminder was scheduled.")
     note = fields.Html(string="Terms")
     penalty_rule_ids = fields.One2many(
@@ -152,6 +190,29 @@ class ServiceContract(models.Model):
         for contract in self:
             contract.device_count = len(contract.device_ids)
 
+    @api.depends("company_id")
+    def _compute_warehouse_id(self):
+        warehouses = self.env["stock.warehouse"].search([("company_id", "in", self.company_id.ids)])
+        first = {}
+        for warehouse in warehouses:
+            first.setdefault(warehouse.company_id, warehouse)
+        for contract in self:
+            contract.warehouse_id = first.get(contract.company_id, False)
+
+    @api.depends("stock_commitment_ids.is_compliant")
+    def _compute_stock_compliance(self):
+        for contract in self:
+            contract.stock_compliant = all(contract.stock_commitment_ids.mapped("is_compliant"))
+
+    def _compute_stock_shortfall_count(self):
+        counts = dict(
+            self.env["service.stock.shortfall"]._read_group(
+                [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.stock_shortfall_count = counts.get(contract._origin, 0)
+
     def _compute_ledger(self):
         groups = self.env["service.ledger.entry"]._read_group(
             [("contract_id", "in", self.ids), ("state", "!=", "cancelled")],
@@ -172,6 +233,22 @@ class ServiceContract(models.Model):
                         name=contract.name,
                         end=contract.date_end,
                         start=contract.date_start,
+                    )
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_price_lock_period(self):
+        """A new period must still hold the contract's price locks."""
+        self.price_lock_ids._check_within_contract()
+
+    @api.constrains("stock_grace_hours")
+    def _check_stock_grace_hours(self):
+        for contract in self:
+            if contract.stock_grace_hours < 0:
+                raise ValidationError(
+                    _(
+                        "The grace period of contract %(name)s cannot be negative.",
+                        name=contract.name,
                     )
                 )
 
@@ -224,6 +301,18 @@ class ServiceContract(models.Model):
             vals["name"] = "/"
         return vals_list
 
+    def write(self, vals):
+        """Activating keeps the committed spare stock by reordering rules; ending (terminate,
+        expiry) archives them and closes the open shortfalls."""
+        ending = self.browse()
+        if vals.get("state", "active") != "active":
+            ending = self.filtered(lambda contract: contract.state == "active")
+        res = super().write(vals)
+        if vals.get("state") == "active":
+            self.stock_commitment_ids._sync_orderpoints()
+        ending._stop_stock_commitments()
+        return res
+
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
         if any(contract.state != "draft" for contract in self):
@@ -264,6 +353,15 @@ class ServiceContract(models.Model):
         )
         action["domain"] = [("id", "in", self.device_ids.ids)]
         action["context"] = {"default_customer_id": self.partner_id.id}
+        return action
+
+    def action_view_stock_shortfalls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "barcode_device_service.service_stock_shortfall_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"search_default_group_product": 1}
         return action
 
     def action_view_ledger(self):
@@ -309,6 +407,77 @@ class ServiceContract(models.Model):
         """The SLA target of this contract for ``severity`` (empty when there is none)."""
         self.ensure_one()
         return self.sla_ids.filtered(lambda sla: sla.severity == severity)[:1]
+
+    def _ensure_stock_location(self):
+        """Give each contract its own internal location under its warehouse's stock (so the
+        warehouse's replenishment routes reach it), named after the contract."""
+        without = self.filtered(lambda c: not c.warehouse_id)
+        if without:
+            raise UserError(
+                _(
+                    "Contract %(name)s holds spare parts in its own location: choose the "
+                    "warehouse it belongs to on the Spare Stock page.",
+                    name=without[0].name,
+                )
+            )
+        todo = self.filtered(lambda c: c.stock_location_id.warehouse_id != c.warehouse_id)
+        # The contract manager needs no Inventory rights to get the location of a contract
+        # they may activate; it is created in the contract's company and warehouse.
+        locations = (
+            self.env["stock.location"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": self.env._(
+                            "%(contract)s (%(customer)s)",
+                            contract=contract.name,
+                            customer=contract.partner_id.commercial_partner_id.name,
+                        ),
+                        "location_id": contract.warehouse_id.lot_stock_id.id,
+                        "usage": "internal",
+                        "company_id": contract.company_id.id,
+                    }
+                    for contract in todo
+                ]
+            )
+        )
+        for contract, location in zip(todo, locations, strict=True):
+            contract.stock_location_id = location
+
+    def _stop_stock_commitments(self):
+        """The contract no longer holds parts: archive its reordering rules, close its
+        shortfall periods."""
+        lines = self.stock_commitment_ids
+        lines._archive_orderpoints(lines.orderpoint_id)
+        self.env["service.stock.shortfall"].search(
+            [("commitment_id", "in", lines.ids), ("state", "in", OPEN_SHORTFALL_STATES)]
+        )._close(fields.Datetime.now())
+
+    def _committed_locations(self, products):
+        """{(contract id, product id): stock.location} where these contracts hold these
+        products (the first line's location when a product is held at several), in one
+        query. The default source location of the parts used on work orders."""
+        lines = self.env["service.contract.stock.commitment"].search_fetch(
+            [
+                ("contract_id", "in", self.ids),
+                ("product_id", "in", products.ids),
+                ("location_id", "!=", False),
+            ],
+            ["contract_id", "product_id", "location_id"],
+            order="sequence, id",
+        )
+        locations = {}
+        for line in lines:
+            locations.setdefault((line.contract_id.id, line.product_id.id), line.location_id)
+        return locations
+
+    def _committed_location(self, product):
+        """The location where this contract holds ``product``, or an empty recordset."""
+        self.ensure_one()
+        return self._committed_locations(product).get(
+            (self.id, product.id), self.env["stock.location"]
+        )
 
     @api.model
     def _cron_expire_contracts(self):

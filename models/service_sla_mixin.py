@@ -171,12 +171,13 @@ class ServiceSlaMixin(models.AbstractModel):
             for milestone, hours in self._sla_milestones(sla)
         ]
 
-    def _sla_start_clocks(self):
-        # The clock starts now (not create_date, which is the transaction's start time).
-        now = fields.Datetime.now()
+    def _sla_start_clocks(self, start=None):
+        # The clock starts now (not create_date, which is the transaction's start time), or
+        # at ``start`` for documents recorded after the fact (the demo's history).
+        start = start or fields.Datetime.now()
         vals_list = []
         for record in self:
-            vals_list += record._sla_line_values(now)
+            vals_list += record._sla_line_values(start)
         Line = self.env["service.sla.line"].sudo()
         lines = Line.create(vals_list)
         lines._trigger_check()

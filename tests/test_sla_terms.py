@@ -81,6 +81,16 @@ class TestSlaTermsChange(SlaCase):
         self.assertEqual(self.calendar_24.hours_per_day, 24)
         self.assertLess(self.calendar_24._sla_window_days(240), self.shanghai._sla_window_days(240))
 
+    @freeze_time("2026-06-01 10:00:00")
+    def test_resolved_remotely_before_arrival_cancels_the_arrival(self):
+        self._contract(self.calendar_24)
+        request = self._request("p1", on_site=True)
+        with freeze_time("2026-06-01 11:00:00"):
+            request.stage_id = self.stage_repaired
+        self.assertEqual(self._line(request, "resolution").state, "met")
+        self.assertEqual(self._line(request, "arrival").state, "cancelled")
+        self.assertFalse(request.sla_line_ids.filtered("next_check_at"))
+
     def test_stage_flags_survive_a_module_update(self):
         """What a manager configured on core's stages stays after an update of the addon."""
         self.stage_progress.starts_work = False

@@ -1,0 +1,74 @@
+from odoo import _, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, format_date, formatLang
+
+from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _post(self, soft=True):
+        """Refuse to post customer invoices that break a contract's price lock, before
+        anything is posted."""
+        self._check_price_locks()
+        return super()._post(soft=soft)
+
+    def _check_price_locks(self):
+        """Every product line of a customer invoice (or receipt) of these moves whose part is
+        under a price lock of the customer's active contract, in the invoice's company and on
+        the invoice date, must bill the locked price: above it is always refused; below it
+        only a Device Service manager may post. Credit notes are not checked: crediting more
+        than the locked price gives money back, and crediting less is a partial credit.
+
+        The locks of all the lines of all the moves are read with one search, and the prices
+        compared in the invoice's currency (converted at the invoice date), unit of measure
+        and discount of each line.
+        """
+        lines = self.filtered(lambda move: move.move_type in LOCK_BILLING_MOVE_TYPES).line_ids
+        lines = lines.filtered(
+            lambda line: line.display_type == "product" and line.product_id and line.quantity
+        )
+        if not lines:
+            return
+        may_post_below = self.env.user.has_group(
+            "barcode_device_service.group_device_service_manager"
+        )
+        errors = []
+        for line, (lock, allowed) in lines._price_lock_allowed_prices().items():
+            currency = line.move_id.currency_id
+            billed = line.price_unit * (1.0 - (line.discount or 0.0) / 100.0)
+            comparison = float_compare(billed, allowed, precision_rounding=currency.rounding)
+            if comparison == 0 or (comparison < 0 and may_post_below):
+                continue
+            values = {
+                "invoice": line.move_id.display_name,
+                "contract": lock.contract_id.name,
+                "product": line.product_id.display_name,
+                "price": formatLang(self.env, lock.price_unit, currency_obj=lock.currency_id),
+                "date_from": format_date(self.env, lock.date_from),
+                "date_to": format_date(self.env, lock.date_to),
+                "allowed": formatLang(self.env, allowed, currency_obj=currency),
+                "billed": formatLang(self.env, billed, currency_obj=currency),
+            }
+            if comparison > 0:
+                errors.append(
+                    _(
+                        "%(invoice)s: contract %(contract)s locks the price of %(product)s at "
+                        "%(price)s from %(date_from)s to %(date_to)s (%(allowed)s on this "
+                        "line), but the line bills it at %(billed)s.",
+                        **values,
+                    )
+                )
+            else:
+                errors.append(
+                    _(
+                        "%(invoice)s: the line bills %(product)s at %(billed)s, below the "
+                        "price locked by contract %(contract)s (%(price)s from %(date_from)s to "
+                        "%(date_to)s, %(allowed)s on this line). Only a Device Service manager "
+                        "may bill a locked part below its locked price.",
+                        **values,
+                    )
+                )
+        if errors:
+            raise UserError("\n".join(errors))

@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+
+from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES, LOCK_REFUND_MOVE_TYPES
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    @api.depends("product_id", "product_uom_id")
+    def _compute_price_unit(self):
+        """Core's price first; then a customer line of a part under a price lock of the
+        customer's active contract takes the locked price instead.
+
+        A draft invoice thus proposes what posting will accept, and whatever creates invoice
+        lines without a price (the invoice of a work order) gets the locked price. Only the
+        lines core prices are touched (not imported ones), with one lock search per batch.
+        """
+        res = super()._compute_price_unit()
+        lines = self.filtered(
+            lambda line: line.product_id
+            and line.display_type == "product"
+            and not line.is_imported
+            and line.move_id.move_type in LOCK_BILLING_MOVE_TYPES + LOCK_REFUND_MOVE_TYPES
+            and line.move_id.commercial_partner_id
+        )
+        for line, (_lock, price) in lines._price_lock_allowed_prices().items():
+            line.price_unit = price
+        return res
+
+    def _price_lock_allowed_prices(self):
+        """``{line: (lock, unit price the lock allows on the line)}`` for those of these
+        customer lines whose part is under a price lock; one lock search for all of them.
+
+        The allowed price is worked out once per lock, invoice and unit of measure, on the
+        invoice date (today for an undated draft), not per line.
+        """
+        today = fields.Date.context_today(self)
+        dates = {move: move.invoice_date or today for move in self.move_id}
+        requests = {
+            line: (
+                line.move_id.commercial_partner_id,
+                line.product_id,
+                dates[line.move_id],
+                line.move_id.company_id,
+            )
+            for line in self
+        }
+        locks = self.env["service.contract.price.lock"]._get_price_locks(requests.values())
+        prices, result = {}, {}
+        for line, request in requests.items():
+            lock = locks[request]
+            if not lock:
+                continue
+            move = line.move_id
+            key = (lock, move, line.product_uom_id)
+            if key not in prices:
+                prices[key] = line._price_lock_allowed_price(lock, dates[move])
+            result[line] = (lock, prices[key])
+        return result
+
+    def _price_lock_allowed_price(self, lock, date):
+        """The unit price ``lock`` allows on this line: the locked price in the line's unit of
+        measure, with the fiscal position's tax mapping, in the invoice's currency at ``date``
+        — the steps and order core applies to the product's sales price
+        (``product.product._get_tax_included_unit_price``), without reading the product's
+        taxes when there is no fiscal position to map them."""
+        self.ensure_one()
+        move, product = self.move_id, self.product_id
+        price = lock.price_unit
+        if self.product_uom_id and self.product_uom_id != product.uom_id:
+            price = product.uom_id._compute_price(price, self.product_uom_id)
+        if move.fiscal_position_id:
+            price = product._get_tax_included_unit_price_from_price(
+                price,
+                product.taxes_id.filtered(lambda tax: tax.company_id == move.company_id),
+                fiscal_position=move.fiscal_position_id,
+            )
+        return lock.currency_id._convert(
+            price, move.currency_id, move.company_id, date, round=False
+        )
