@@ -93,8 +93,8 @@ class ServicePenaltyRule(models.Model):
                 )
                 continue
             rule.display_name = _(
-                "%(severity)s %(milestone)s breach",
-                severity=severities.get(rule.severity, _("Any severity")),
+                "Penalty: %(severity)s, %(milestone)s",
+                severity=severities.get(rule.severity, _("any severity")),
                 milestone=milestones.get(rule.milestone, _("any milestone")),
             )
 
@@ -110,6 +110,13 @@ class ServicePenaltyRule(models.Model):
     def _check_figures(self):
         for rule in self:
             name = rule.display_name
+            if rule.rule_type == "cap" and (rule.amount < 0 or rule.percent < 0):
+                raise ValidationError(
+                    _(
+                        "The cap of contract %(contract)s cannot be below zero.",
+                        contract=rule.contract_id.name,
+                    )
+                )
             if rule.amount < 0 or rule.free_minutes < 0:
                 raise ValidationError(
                     _(
