@@ -26,6 +26,7 @@
         "data/ir_sequence_data.xml",
         "data/service_contract_data.xml",
         "data/service_sla_data.xml",
+        "data/service_ledger_data.xml",
         "data/service_stock_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
@@ -37,10 +38,13 @@
         "views/maintenance_team_views.xml",
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
+        "wizards/service_ledger_entry_reason_views.xml",
         "views/barcode_device_service_menus.xml",
-        # After the menus: they add theirs under Reporting.
+        # After the menus: they add their own entries to them.
         "views/service_stock_shortfall_views.xml",
         "views/service_contract_stock_commitment_views.xml",
+        "views/service_penalty_rule_views.xml",
+        "views/service_ledger_entry_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -49,6 +53,7 @@
         "demo/service_contract_demo.xml",
         "demo/maintenance_request_demo.xml",
         "demo/maintenance_request_history_demo.xml",
+        "demo/service_ledger_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,5 +1,5 @@
-# The mixin before the models that inherit it.
-from . import service_sla_mixin
+# The mixins before the models that inherit them (some models import others' constants).
+from . import service_sla_document_mixin, service_sla_mixin
 
 # isort: split
 from . import (
@@ -17,7 +17,8 @@ from . import (
     service_contract_price_lock,
     service_contract_sla,
     service_contract_stock_commitment,
-    service_sla_document_mixin,
+    service_ledger_entry,
+    service_penalty_rule,
     service_sla_line,
     service_sla_pause,
     service_stock_shortfall,

@@ -16,6 +16,11 @@ DEFAULT_TARGETS = {
     "p4": (8.0, 0.0, 80.0),
 }
 REMINDER_DAYS = 30
+# Who sees the money side of a contract: its penalty and rebate rules and its ledger.
+LEDGER_GROUPS = (
+    "barcode_device_service.group_device_service_manager,"
+    "barcode_device_service.group_device_service_accountant"
+)
 
 
 class ServiceContract(models.Model):
@@ -139,6 +144,32 @@ class ServiceContract(models.Model):
     stock_shortfall_count = fields.Integer(compute="_compute_stock_shortfall_count")
     end_reminder_sent = fields.Boolean(copy=False, help="The 30-day end reminder was scheduled.")
     note = fields.Html(string="Terms")
+    penalty_rule_ids = fields.One2many(
+        "service.penalty.rule",
+        "contract_id",
+        string="Penalty & Rebate Rules",
+        copy=True,
+        groups=LEDGER_GROUPS,
+    )
+    ledger_entry_ids = fields.One2many(
+        "service.ledger.entry", "contract_id", string="Ledger", groups=LEDGER_GROUPS
+    )
+    ledger_entry_count = fields.Integer(compute="_compute_ledger", groups=LEDGER_GROUPS)
+    ledger_balance = fields.Monetary(
+        string="Net to Customer",
+        compute="_compute_ledger",
+        groups=LEDGER_GROUPS,
+        help="Penalties and rebates credited to the customer minus what is charged to them, "
+        "cancelled entries left out.",
+    )
+    ledger_evaluated_period = fields.Char(
+        string="Ledger Evaluated Up To",
+        copy=False,
+        readonly=True,
+        groups=LEDGER_GROUPS,
+        help="The period job has evaluated caps and rebates up to this month (YYYY-MM); a "
+        "correction in an earlier month sets it back.",
+    )
 
     @api.model
     def _default_sla_commands(self):
@@ -181,6 +212,16 @@ class ServiceContract(models.Model):
         )
         for contract in self:
             contract.stock_shortfall_count = counts.get(contract._origin, 0)
+
+    def _compute_ledger(self):
+        groups = self.env["service.ledger.entry"]._read_group(
+            [("contract_id", "in", self.ids), ("state", "!=", "cancelled")],
+            ["contract_id"],
+            ["__count", "signed_amount:sum"],
+        )
+        figures = {contract: (count, total) for contract, count, total in groups}
+        for contract in self:
+            contract.ledger_entry_count, contract.ledger_balance = figures.get(contract, (0, 0.0))
 
     @api.constrains("date_start", "date_end")
     def _check_dates(self):
@@ -277,6 +318,15 @@ class ServiceContract(models.Model):
         if any(contract.state != "draft" for contract in self):
             raise UserError(_("Only draft contracts can be deleted; terminate the others."))
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
+        if (
+            self.env["service.ledger.entry"]
+            .sudo()
+            .search_count([("contract_id", "in", self.ids)], limit=1)
+        ):
+            raise UserError(_("A contract with penalty or rebate entries cannot be deleted."))
+
     def action_activate(self):
         for contract in self:
             contract._check_ready_to_activate()
@@ -312,6 +362,19 @@ class ServiceContract(models.Model):
         )
         action["domain"] = [("contract_id", "=", self.id)]
         action["context"] = {"search_default_group_product": 1}
+        return action
+
+    def action_view_ledger(self):
+        """The contract's ledger per period: accrued, capped, settled."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "barcode_device_service.service_ledger_entry_action"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {
+            "default_contract_id": self.id,
+            "search_default_group_period": 1,
+        }
         return action
 
     def _check_ready_to_activate(self):

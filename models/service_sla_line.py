@@ -6,6 +6,7 @@ from odoo.modules import module as odoo_module
 from ..tools.sla_time import aware_utc as _utc
 from ..tools.sla_time import naive_utc as _naive
 from ..tools.sla_time import working_hours_between
+from .service_contract import LEDGER_GROUPS
 from .service_contract_sla import SEVERITIES
 from .service_sla_mixin import CLOSED_STATES, LINE_STATES
 
@@ -80,12 +81,46 @@ class ServiceSlaLine(models.Model):
     # the clock is stopped: the job reads only due lines through this index.
     next_check_at = fields.Datetime(index="btree_not_null")
     remaining_hours = fields.Float(compute="_compute_remaining_hours")
+    # The ledger's side of a milestone: what its breach cost (the SLA analysis sums it).
+    ledger_entry_ids = fields.One2many(
+        "service.ledger.entry", "sla_line_id", groups=LEDGER_GROUPS, readonly=True
+    )
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    penalty_amount = fields.Monetary(
+        string="Penalties",
+        compute="_compute_penalty_amount",
+        store=True,
+        aggregator="sum",
+        groups=LEDGER_GROUPS,
+        help="Penalties this milestone caused, net of reversals, cancelled entries left out.",
+    )
+    # Counts the times the ledger withdrew this milestone's penalties (a retarget): the
+    # next accrual is a new cause with keys of its own.
+    ledger_generation = fields.Integer(copy=False, readonly=True)
 
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
         self._complete_schedule(vals_list)
         return super().create(vals_list)
+
+    @api.depends(
+        "ledger_entry_ids.signed_amount", "ledger_entry_ids.state", "ledger_entry_ids.kind"
+    )
+    def _compute_penalty_amount(self):
+        totals = dict(
+            self.env["service.ledger.entry"]._read_group(
+                [
+                    ("sla_line_id", "in", self.ids),
+                    ("kind", "=", "penalty"),
+                    ("state", "!=", "cancelled"),
+                ],
+                ["sla_line_id"],
+                ["signed_amount:sum"],
+            )
+        )
+        for line in self:
+            line.penalty_amount = totals.get(line, 0.0)
 
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())
@@ -285,10 +320,16 @@ class ServiceSlaLine(models.Model):
         (self - breached - warned).filtered(
             lambda line: line.state == "running"
         )._update_next_check()
+        self.env["service.ledger.entry"]._accrue_sla_lines(breached)
         for model, lines in breached.grouped("res_model").items():
             self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_breach(lines)
         for model, lines in warned.grouped("res_model").items():
             self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_warning(lines)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
+        """A milestone that caused ledger entries is part of their trail."""
+        self.env["service.ledger.entry"]._check_sla_lines_deletable(self)
 
     @api.model
     def _milestone_label(self, milestone):

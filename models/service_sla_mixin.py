@@ -47,6 +47,15 @@ class ServiceSlaMixin(models.AbstractModel):
     # The lines and pauses point back with res_model/res_id, as messages do to a mail.thread.
     sla_line_ids = fields.One2many("service.sla.line", "res_id", string="SLA", copy=False)
     sla_pause_ids = fields.One2many("service.sla.pause", "res_id", string="SLA Pauses", copy=False)
+    # What the document's missed milestones cost (the ledger's entries pointing to it).
+    ledger_entry_ids = fields.One2many(
+        "service.ledger.entry",
+        "res_id",
+        string="Penalties & Rebates",
+        readonly=True,
+        groups="barcode_device_service.group_device_service_manager,"
+        "barcode_device_service.group_device_service_accountant",
+    )
     sla_status = fields.Selection(
         SLA_STATUSES,
         string="SLA Status",
@@ -231,6 +240,7 @@ class ServiceSlaMixin(models.AbstractModel):
         to_schedule._schedule()
         created = Line.create(new_vals)
         (to_schedule | created)._trigger_check()
+        self.env["service.ledger.entry"]._sla_retargeted(to_schedule | to_cancel, old_terms)
 
     def _sla_paused_hours(self):
         """The working time each document's clock already stood still (its closed pauses),
@@ -279,6 +289,7 @@ class ServiceSlaMixin(models.AbstractModel):
         )
         if lines:
             lines._meet(when)
+            self.env["service.ledger.entry"]._accrue_sla_lines(lines)
 
     def _sla_pause(self, reason, when=None):
         """Stop the clocks of these documents (those not already paused)."""
@@ -317,8 +328,13 @@ class ServiceSlaMixin(models.AbstractModel):
         """The document was cancelled: its unmet milestones no longer count."""
         documents = self.sudo()
         open_pauses = documents.sla_pause_ids.filtered(lambda p: not p.end_at)
-        open_pauses.write({"end_at": fields.Datetime.now()})
-        documents.sla_line_ids.filtered(lambda line: line.state not in MET_STATES)._cancel()
+        now = fields.Datetime.now()
+        open_pauses.write({"end_at": now})
+        lines = documents.sla_line_ids.filtered(lambda line: line.state not in MET_STATES)
+        unmet = lines.filtered(lambda line: line.state in OPEN_STATES)
+        lines._cancel()
+        # Closed with milestones unmet: their lateness is final now.
+        self.env["service.ledger.entry"]._accrue_sla_lines(unmet, final_at=now)
 
     # ------------------------------------------------------------------ notifications
     def _sla_post_note(self, body, partner_ids=None):

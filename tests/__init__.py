@@ -6,6 +6,8 @@ from . import (
     test_device_menu,
     test_i18n,
     test_labels,
+    test_ledger,
+    test_penalty_formulas,
     test_price_lock,
     test_security,
     test_sla_clock,
