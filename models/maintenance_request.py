@@ -186,12 +186,9 @@ class MaintenanceRequest(models.Model):
             self._sla_meet("response", now)
         if stage.is_resolved:
             self._sla_meet("resolution", now)
-            # Solved before anyone had to be on site: the arrival no longer counts (a breach
-            # that already happened stays one).
-            self.sudo().sla_line_ids.filtered(
-                lambda line: line.milestone == "arrival"
-                and line.state in (*TICKING_STATES, "paused")
-            )._cancel()
+            # Solved before anyone came on site: the arrival no longer counts, or its breach
+            # stops growing.
+            self._sla_close_unmet(now)
 
     # ------------------------------------------------------------------ demo
     @api.model

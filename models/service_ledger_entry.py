@@ -1075,7 +1075,13 @@ class ServiceLedgerEntry(models.Model):
         lines = (
             self.env["service.sla.line"]
             .sudo()
-            .search([("contract_id", "in", [c.id for c in hourly]), ("state", "=", "breached")])
+            .search(
+                [
+                    ("contract_id", "in", [c.id for c in hourly]),
+                    ("state", "=", "breached"),
+                    ("closed_at", "=", False),
+                ]
+            )
         )
         until = {}
         for line in lines:

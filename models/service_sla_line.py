@@ -63,6 +63,11 @@ class ServiceSlaLine(models.Model):
     )
     met_at = fields.Datetime()
     breached_at = fields.Datetime(index="btree_not_null")
+    # A breached milestone of a document resolved without it (an arrival nobody checked in):
+    # its lateness stops counting here, and the ledger's period job leaves it alone.
+    closed_at = fields.Datetime(
+        help="The document was resolved with this milestone missed: its lateness is final."
+    )
     paused_hours = fields.Float(help="Working hours the clock stood still.")
     late_hours = fields.Float(help="Working hours past the deadline when met late.")
     elapsed_hours = fields.Float(

@@ -324,6 +324,21 @@ class ServiceSlaMixin(models.AbstractModel):
                 lambda line, ids=paused_ids: line.state == "paused" and line.res_id in ids
             )._resume(start, when)
 
+    def _sla_close_unmet(self, when):
+        """The documents are resolved with milestones still unmet: those not due yet no
+        longer count (cancelled); those missed stay breached, their lateness final at
+        ``when`` (accrued now, never again by the period job)."""
+        lines = self.sudo().sla_line_ids
+        overdue = lines.filtered(
+            lambda line: line.state in TICKING_STATES and line.deadline and line.deadline <= when
+        )
+        # Missed before the detection job noticed: a breach like any other.
+        overdue._check_due(when)
+        lines.filtered(lambda line: line.state in (*TICKING_STATES, "paused"))._cancel()
+        missed = lines.filtered(lambda line: line.state == "breached" and not line.closed_at)
+        missed.write({"closed_at": when, "next_check_at": False})
+        self.env["service.ledger.entry"]._accrue_sla_lines(missed, final_at=when)
+
     def _sla_cancel(self):
         """The document was cancelled: its unmet milestones no longer count."""
         documents = self.sudo()

@@ -197,6 +197,28 @@ class TestLedgerAccrual(LedgerCase):
         self._close("2026-07-01 03:00:00")
         self.assertEqual(self._entries(contract), entry)
 
+    def test_resolved_without_the_missed_arrival_stops_its_lateness(self):
+        contract = self._ruled_contract(
+            [{"milestone": "arrival", "computation": "per_hour", "amount": 100}]
+        )
+        # P1 on site: arrival due at 14:00.
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p1", on_site=True)
+        self._run_job("2026-06-01 14:30:00")
+        arrival = self._line(request, "arrival")
+        self.assertEqual(arrival.state, "breached")
+        # Fixed remotely at 16:00, nobody checked in: 2 h late, final.
+        with freeze_time("2026-06-01 16:00:00"):
+            request.stage_id = self.stage_repaired
+        self.assertEqual(arrival.state, "breached", "a missed arrival stays missed")
+        self.assertEqual(arrival.closed_at, utc("2026-06-01 16:00:00"))
+        self.assertFalse(arrival.next_check_at)
+        entry = self._entries(contract)
+        self.assertEqual((entry.billed_hours, entry.amount), (2, 200.0))
+        self._close("2026-07-01 03:00:00")
+        self._close("2026-08-01 03:00:00")
+        self.assertEqual(self._entries(contract), entry, "no month charges it again")
+
     def test_contract_and_work_order_show_their_ledger(self):
         contract = self._ruled_contract([{"computation": "fixed", "amount": 10}])
         with freeze_time("2026-06-01 10:00:00"):
