@@ -27,12 +27,15 @@
         "data/service_contract_data.xml",
         "data/service_sla_data.xml",
         "data/service_stock_data.xml",
+        "data/service_parts_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/service_contract_views.xml",
         "views/service_contract_price_lock_views.xml",
         "views/maintenance_request_views.xml",
+        "views/account_move_views.xml",
+        "views/stock_location_views.xml",
         "views/maintenance_stage_views.xml",
         "views/maintenance_team_views.xml",
         "views/service_sla_line_views.xml",
@@ -41,6 +44,7 @@
         # After the menus: they add theirs under Reporting.
         "views/service_stock_shortfall_views.xml",
         "views/service_contract_stock_commitment_views.xml",
+        "views/maintenance_request_part_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -49,6 +53,7 @@
         "demo/service_contract_demo.xml",
         "demo/maintenance_request_demo.xml",
         "demo/maintenance_request_history_demo.xml",
+        "demo/maintenance_request_parts_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -6,6 +6,7 @@ from . import (
     test_device_menu,
     test_i18n,
     test_labels,
+    test_parts_tour,
     test_price_lock,
     test_security,
     test_sla_clock,
@@ -16,4 +17,5 @@ from . import (
     test_stock_commitment,
     test_stock_flow,
     test_tour,
+    test_work_order_parts,
 )
