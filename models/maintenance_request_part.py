@@ -529,7 +529,8 @@ class MaintenanceRequestPart(models.Model):
                 ],
             }
         )
-        picking.action_confirm()
+        # Not merged: each part keeps its own move (and its lot), even for the same product.
+        picking.move_ids._action_confirm(merge=False)
         moves = picking.move_ids.sorted("id")
         for part, move in zip(self, moves, strict=True):
             rounding = move.product_uom.rounding

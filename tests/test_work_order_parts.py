@@ -80,6 +80,9 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         )
         cls.contract.action_activate()
         cls.cage = cls.contract.stock_location_id
+        Team = cls.env["maintenance.team"]
+        cls.team = Team.create({"name": "Field service A", "company_id": cls.company_a.id})
+        cls.team_b = Team.create({"name": "Field service B", "company_id": cls.company_b.id})
         Quant = cls.env["stock.quant"]
         Quant._update_available_quantity(cls.print_head, cls.cage, 3)
         Quant._update_available_quantity(cls.roller, cls.stock, 5)
@@ -110,9 +113,11 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
                     "equipment_id": (device or self.device).id,
                     "is_on_site": True,
                     "duration": 2.0,
+                    "maintenance_team_id": self.team.id,
                     **vals,
                 }
             )
+            .with_env(self.env)
         )
 
     def _parts(self, request, lines, user=None):
@@ -131,6 +136,7 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
                     for product, quantity, lot in lines
                 ]
             )
+            .with_env(self.env)
         )
 
     def _on_hand(self, product, location, lot=None):
@@ -372,6 +378,7 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
                 "name": "Scanner B broken",
                 "equipment_id": device_b.id,
                 "company_id": self.company_b.id,
+                "maintenance_team_id": self.team_b.id,
             }
         )
         self.env["stock.quant"]._update_available_quantity(
