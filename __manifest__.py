@@ -28,12 +28,15 @@
         "data/service_sla_data.xml",
         "data/service_ledger_data.xml",
         "data/service_stock_data.xml",
+        "data/service_parts_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "views/service_contract_views.xml",
         "views/service_contract_price_lock_views.xml",
         "views/maintenance_request_views.xml",
+        "views/account_move_views.xml",
+        "views/stock_location_views.xml",
         "views/maintenance_stage_views.xml",
         "views/maintenance_team_views.xml",
         "views/service_sla_line_views.xml",
@@ -45,6 +48,7 @@
         "views/service_contract_stock_commitment_views.xml",
         "views/service_penalty_rule_views.xml",
         "views/service_ledger_entry_views.xml",
+        "views/maintenance_request_part_views.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -54,6 +58,7 @@
         "demo/maintenance_request_demo.xml",
         "demo/maintenance_request_history_demo.xml",
         "demo/service_ledger_demo.xml",
+        "demo/maintenance_request_parts_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -6,6 +6,9 @@ from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES, LOCK_REFUND_MO
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
+    # The work-order parts this line bills (one in practice): no part is billed twice.
+    service_part_ids = fields.One2many("maintenance.request.part", "invoice_line_id")
+
     @api.depends("product_id", "product_uom_id")
     def _compute_price_unit(self):
         """Core's price first; then a customer line of a part under a price lock of the
@@ -78,3 +81,11 @@ class AccountMoveLine(models.Model):
         return lock.currency_id._convert(
             price, move.currency_id, move.company_id, date, round=False
         )
+
+    def _is_covered_service_part(self):
+        """A part a work order used under warranty or contract cover: it is shown at zero,
+        not billed, so no price lock applies to it."""
+        self.ensure_one()
+        # sudo: whoever posts the invoice need not read work orders.
+        parts = self.sudo().service_part_ids
+        return bool(parts) and not any(parts.mapped("is_chargeable"))

@@ -8,6 +8,7 @@ from . import (
     test_labels,
     test_ledger,
     test_penalty_formulas,
+    test_parts_tour,
     test_price_lock,
     test_security,
     test_sla_clock,
@@ -18,4 +19,5 @@ from . import (
     test_stock_commitment,
     test_stock_flow,
     test_tour,
+    test_work_order_parts,
 )
