@@ -57,6 +57,8 @@ LOCKED_FIELDS = {
     "source_key",
     "rule_id",
     "sla_line_id",
+    "shortfall_id",
+    "billed_days",
     "sla_deadline",
     "res_model",
     "res_id",
@@ -82,6 +84,8 @@ INSERT_COLUMNS = (
     "description",
     "rule_id",
     "sla_line_id",
+    "shortfall_id",
+    "billed_days",
     "sla_deadline",
     "billed_hours",
     "res_model",
@@ -193,6 +197,14 @@ class ServiceLedgerEntry(models.Model):
         ondelete="restrict",
         readonly=True,
     )
+    shortfall_id = fields.Many2one(
+        "service.stock.shortfall",
+        string="Stock Shortfall",
+        index="btree_not_null",
+        ondelete="restrict",
+        readonly=True,
+    )
+    billed_days = fields.Integer(string="Days Charged", readonly=True)
     sla_deadline = fields.Datetime(
         string="Deadline", readonly=True, help="The milestone's deadline the penalty was priced on."
     )
@@ -511,6 +523,8 @@ class ServiceLedgerEntry(models.Model):
                     "res_model": entry.res_model,
                     "res_id": entry.res_id,
                     "billed_hours": entry.billed_hours,
+                    "shortfall_id": entry.shortfall_id.id,
+                    "billed_days": entry.billed_days,
                     "description": _(
                         "Reversal of %(entry)s: %(reason)s", entry=entry.display_name, reason=reason
                     ),
@@ -751,6 +765,88 @@ class ServiceLedgerEntry(models.Model):
                     }
                 )
         return vals_list
+
+    @api.model
+    def _accrue_shortfalls(self, shortfalls, until=None):
+        """Per-day penalties of spare-stock shortfalls that outlasted their grace period, in
+        one grouped insert: the days below minimum from the grace's end to ``until[shortfall]``
+        (default: the shortfall's end), one entry per rule and period. Called when a shortfall
+        ends (the stock is back, or the contract ended) and by the period job for the
+        shortfalls still open at a period's close."""
+        return self._accrue(self._shortfall_penalty_values(shortfalls.sudo(), until or {}))
+
+    @api.model
+    def _shortfall_penalty_values(self, shortfalls, until):
+        rules_by_contract = (
+            self.env["service.penalty.rule"]
+            .sudo()
+            .search(
+                [("contract_id", "in", shortfalls.contract_id.ids), ("rule_type", "=", "shortfall")]
+            )
+            .grouped("contract_id")
+        )
+        vals_list = []
+        for shortfall in shortfalls:
+            contract = shortfall.contract_id
+            start = shortfall.grace_expired_at
+            stop = until.get(shortfall) or shortfall.date_end
+            if not (rules_by_contract.get(contract) and start and stop and stop > start):
+                continue
+            tz = _contract_tz(contract)
+            ends = penalty.period_ends(start, stop, tz)
+            # Counted from the grace's end each time: a period charged at its close and the
+            # rest charged when the shortfall ends add up to the days of the whole.
+            days = penalty.split_billable_days(
+                [(end - start).total_seconds() / 3600 for _period, end in ends]
+            )
+            for rule in rules_by_contract[contract]:
+                first = penalty.period_of_date(rule.date_from)
+                for (period, end), charged in zip(ends, days, strict=True):
+                    if not charged or period < first:
+                        continue
+                    vals_list.append(
+                        {
+                            "contract_id": contract.id,
+                            "kind": "penalty",
+                            "direction": "credit",
+                            "rule_id": rule.id,
+                            "shortfall_id": shortfall.id,
+                            "res_model": shortfall._name,
+                            "res_id": shortfall.id,
+                            "amount": contract.currency_id.round(charged * rule.amount),
+                            "billed_days": charged,
+                            "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
+                            "period": period,
+                            "source_key": f"shortfall:{shortfall.id}:rule{rule.id}:{period}",
+                            "description": _(
+                                "%(product)s below the minimum at %(location)s: %(days)s days "
+                                "charged in %(period)s",
+                                product=shortfall.product_id.display_name,
+                                location=shortfall.commitment_id.location_id.display_name,
+                                days=charged,
+                                period=period,
+                            ),
+                        }
+                    )
+        return vals_list
+
+    @api.model
+    def _accrue_shortfalls_at_close(self, plan):
+        """The shortfalls still open past their grace when a period closes: their days up
+        to the end of the last period closed."""
+        contracts = self.env["service.contract"].concat(*plan)
+        shortfalls = (
+            self.env["service.stock.shortfall"]
+            .sudo()
+            .search([("contract_id", "in", contracts.ids), ("state", "=", "expired")])
+        )
+        until = {}
+        for shortfall in shortfalls:
+            contract = shortfall.contract_id
+            end = penalty.period_bounds(plan[contract][-1], _contract_tz(contract))[1]
+            if shortfall.grace_expired_at < end:
+                until[shortfall] = end
+        self._accrue_shortfalls(shortfalls.filtered(lambda s: s in until), until)
 
     @api.model
     def _penalty_rules(self, contracts):
@@ -1049,6 +1145,7 @@ class ServiceLedgerEntry(models.Model):
         if not plan:
             return
         self._accrue_lateness_at_close(plan, rules_by_contract)
+        self._accrue_shortfalls_at_close(plan)
         self._evaluate_caps_and_rebates(plan, rules_by_contract)
         evaluated = defaultdict(list)
         for contract, periods in plan.items():

@@ -8,6 +8,7 @@ RULE_TYPES = [
     ("penalty", "Penalty per Breach"),
     ("cap", "Cap per Period"),
     ("rebate", "Rebate"),
+    ("shortfall", "Penalty per Day Below Minimum Stock"),
 ]
 COMPUTATIONS = [
     ("fixed", "Fixed Amount"),
@@ -48,7 +49,8 @@ class ServicePenaltyRule(models.Model):
     milestone = fields.Selection(MILESTONES, help="Empty: breaches of every milestone.")
     amount = fields.Monetary(
         currency_field="currency_id",
-        help="Per breach, per hour late, the rebate, or the cap's absolute limit per period.",
+        help="Per breach, per hour late, per day below the committed minimum stock after the "
+        "grace period, the rebate, or the cap's absolute limit per period.",
     )
     percent = fields.Float(
         string="% of Monthly Fee",
@@ -158,6 +160,15 @@ class ServicePenaltyRule(models.Model):
                             contract=rule.contract_id.name,
                         )
                     )
+            if rule.rule_type == "shortfall" and rule.computation != "fixed":
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s of contract %(contract)s: a minimum-stock penalty is a "
+                        "fixed amount per day below the minimum.",
+                        rule=name,
+                        contract=rule.contract_id.name,
+                    )
+                )
             if rule.computation == "fee_percent" and not rule.percent:
                 raise ValidationError(
                     _(

@@ -133,6 +133,8 @@ class ServiceStockShortfall(models.Model):
         for shortfall in late:
             shortfall.grace_expired_at = shortfall.grace_end
         self.write({"date_end": now, "state": "closed"})
+        # Its lateness is final: the penalty ledger charges the days past the grace.
+        self.env["service.ledger.entry"]._accrue_shortfalls(self.filtered("grace_expired_at"))
         return late
 
     def _expire(self, now):

@@ -7,6 +7,7 @@ from . import (
     test_i18n,
     test_labels,
     test_ledger,
+    test_ledger_shortfall,
     test_parts_tour,
     test_penalty_formulas,
     test_price_lock,

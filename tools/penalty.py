@@ -47,6 +47,28 @@ def split_billable_hours(cumulative_late_hours, free_minutes=0):
     return result
 
 
+def billable_days(hours):
+    """Days charged for ``hours`` below the committed minimum after the grace period: every
+    started day of 24 hours (25 h below minimum: 2 days)."""
+    seconds = round(hours * SECONDS_PER_HOUR)
+    if seconds <= 0:
+        return 0
+    return -(-seconds // (24 * SECONDS_PER_HOUR))
+
+
+def split_billable_days(cumulative_hours):
+    """Days charged in each period of a shortfall that spans several, from the hours below
+    minimum reached at the end of each period: the parts add up to ``billable_days`` of the
+    whole, so a day started in one month is not charged again in the next."""
+    result = []
+    charged = 0
+    for hours in cumulative_hours:
+        total = billable_days(hours)
+        result.append(max(total - charged, 0))
+        charged = max(total, charged)
+    return result
+
+
 def fee_share(monthly_fee, percent):
     """``percent`` % of the monthly fee."""
     return monthly_fee * percent / 100.0
