@@ -1,10 +1,17 @@
 from odoo import api, fields, models
 
 from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES, LOCK_REFUND_MOVE_TYPES
+from .service_ledger_entry import ENTRY_KINDS
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    # The kind of ledger entries a settlement line nets (one line per kind): the entries of
+    # the kind are linked to it when the move is posted.
+    service_ledger_kind = fields.Selection(
+        ENTRY_KINDS, string="Ledger Kind", copy=False, readonly=True
+    )
 
     @api.depends("product_id", "product_uom_id")
     def _compute_price_unit(self):
