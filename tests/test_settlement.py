@@ -23,11 +23,13 @@ class TestSettlement(AccountTestInvoicingCommon):
         cls.eur = cls.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
         cls.journal = cls.company_data["default_journal_sale"]
         users = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        # Works for both companies (the other company's journal is in reach, and refused).
         cls.accountant = new_test_user(
             cls.env,
             login="bds_settle_accountant",
             groups="base.group_user,barcode_device_service.group_device_service_accountant",
-            **users,
+            company_id=cls.company.id,
+            company_ids=[Command.set((cls.company | cls.company_data_2["company"]).ids)],
         )
         cls.manager = new_test_user(
             cls.env,
