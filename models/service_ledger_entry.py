@@ -266,13 +266,14 @@ class ServiceLedgerEntry(models.Model):
     def init(self):
         """An entry is settled by one journal item at most, whatever two settlements do at
         the same time: a unique index on the settlement link itself."""
-        super().init()
+        result = super().init()
         tools.create_unique_index(
             self.env.cr,
             "service_ledger_entry_move_line_rel_entry_uniq",
             "service_ledger_entry_move_line_rel",
             ["entry_id"],
         )
+        return result
 
     # ------------------------------------------------------------------ computes
     @api.depends("contract_id")
