@@ -7,6 +7,7 @@ from . import (
     account_move_line,
     maintenance_equipment,
     maintenance_request,
+    maintenance_request_part,
     maintenance_stage,
     maintenance_team,
     product_template,
@@ -22,5 +23,7 @@ from . import (
     service_sla_line,
     service_sla_pause,
     service_stock_shortfall,
+    stock_location,
     stock_move,
+    stock_warehouse,
 )

@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, format_date, formatLang
 
@@ -7,6 +7,15 @@ from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    service_request_id = fields.Many2one(
+        "maintenance.request",
+        string="Work Order",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The work order whose parts, labour and travel this invoice bills.",
+    )
 
     def _post(self, soft=True):
         """Refuse to post customer invoices that break a contract's price lock, before
@@ -49,7 +58,10 @@ class AccountMove(models.Model):
         """
         lines = self.filtered(lambda move: move.move_type in LOCK_BILLING_MOVE_TYPES).line_ids
         lines = lines.filtered(
-            lambda line: line.display_type == "product" and line.product_id and line.quantity
+            lambda line: line.display_type == "product"
+            and line.product_id
+            and line.quantity
+            and not line._is_covered_service_part()
         )
         if not lines:
             return
@@ -94,3 +106,7 @@ class AccountMove(models.Model):
                 )
         if errors:
             raise UserError("\n".join(errors))
+
+    def action_view_work_order(self):
+        self.ensure_one()
+        return self.service_request_id._get_records_action(name=_("Work Order"))

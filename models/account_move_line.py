@@ -12,6 +12,8 @@ class AccountMoveLine(models.Model):
     service_ledger_kind = fields.Selection(
         ENTRY_KINDS, string="Ledger Kind", copy=False, readonly=True
     )
+    # The work-order parts this line bills (one in practice): no part is billed twice.
+    service_part_ids = fields.One2many("maintenance.request.part", "invoice_line_id")
 
     @api.depends("product_id", "product_uom_id")
     def _compute_price_unit(self):
@@ -85,3 +87,11 @@ class AccountMoveLine(models.Model):
         return lock.currency_id._convert(
             price, move.currency_id, move.company_id, date, round=False
         )
+
+    def _is_covered_service_part(self):
+        """A part a work order used under warranty or contract cover: it is shown at zero,
+        not billed, so no price lock applies to it."""
+        self.ensure_one()
+        # sudo: whoever posts the invoice need not read work orders.
+        parts = self.sudo().service_part_ids
+        return bool(parts) and not any(parts.mapped("is_chargeable"))

@@ -90,6 +90,23 @@ class ServiceContract(models.Model):
     covers_spare_parts = fields.Boolean(string="Spare Parts")
     covers_firmware = fields.Boolean(string="Firmware Upgrades")
     covers_inspections = fields.Boolean(string="Periodic Inspections")
+    # Service products the work orders' invoices bill (maintenance.request.action_create_invoice).
+    labour_product_id = fields.Many2one(
+        "product.product",
+        string="Labour Product",
+        check_company=True,
+        domain=[("type", "=", "service")],
+        help="Billed per hour of a work order's duration; at zero when the contract covers "
+        "the work (on-site repair, or remote support).",
+    )
+    travel_product_id = fields.Many2one(
+        "product.product",
+        string="Travel Product",
+        check_company=True,
+        domain=[("type", "=", "service")],
+        help="Billed once per on-site work order; at zero when the contract covers on-site "
+        "repair.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Account Manager",

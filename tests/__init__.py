@@ -7,6 +7,7 @@ from . import (
     test_i18n,
     test_labels,
     test_ledger,
+    test_parts_tour,
     test_penalty_formulas,
     test_price_lock,
     test_security,
@@ -19,4 +20,5 @@ from . import (
     test_stock_commitment,
     test_stock_flow,
     test_tour,
+    test_work_order_parts,
 )
