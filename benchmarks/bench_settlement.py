@@ -48,11 +48,11 @@ def contracts_with_entries(count, tag):
                  create_uid, create_date, write_uid, write_date)
             SELECT contract.id, contract.partner_id, contract.company_id, contract.currency_id,
                    '2020-05-10', '2020-05',
-                   CASE WHEN n %% 10 = 0 THEN 'cap' ELSE 'penalty' END,
-                   CASE WHEN n %% 10 = 0 THEN 'charge' ELSE 'credit' END,
-                   10, CASE WHEN n %% 10 = 0 THEN -10 ELSE 10 END,
+                   CASE WHEN mod(n, 10) = 0 THEN 'cap' ELSE 'penalty' END,
+                   CASE WHEN mod(n, 10) = 0 THEN 'charge' ELSE 'credit' END,
+                   10, CASE WHEN mod(n, 10) = 0 THEN -10 ELSE 10 END,
                    'confirmed', 'bench:' || %(tag)s || ':' || contract.id || ':' || n,
-                   'BENCH/' || contract.id || '/' || n, 1, now(), 1, now(), 1, now()
+                   'BENCH/' || contract.id || '/' || n, 1, now(), 1, now()
               FROM service_contract contract, generate_series(1, %(per)s) n
              WHERE contract.id = ANY(%(ids)s)
             """,
