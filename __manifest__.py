@@ -28,6 +28,7 @@
         "data/service_sla_data.xml",
         "data/service_ledger_data.xml",
         "data/service_stock_data.xml",
+        "data/service_settlement_data.xml",
         "data/service_parts_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
@@ -42,6 +43,7 @@
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
         "wizards/service_ledger_entry_reason_views.xml",
+        "wizards/service_settlement_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
         # After the menus: they add their own entries to them.
         "views/service_stock_shortfall_views.xml",
@@ -49,6 +51,8 @@
         "views/service_penalty_rule_views.xml",
         "views/service_ledger_entry_views.xml",
         "views/maintenance_request_part_views.xml",
+        "reports/service_ledger_reports.xml",
+        "reports/service_ledger_templates.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -59,6 +63,7 @@
         "demo/maintenance_request_history_demo.xml",
         "demo/service_ledger_demo.xml",
         "demo/maintenance_request_parts_demo.xml",
+        "demo/service_settlement_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -19,9 +19,31 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         """Refuse to post customer invoices that break a contract's price lock, before
-        anything is posted."""
+        anything is posted. Once posted, a penalty/rebate settlement settles its ledger
+        entries, and a posted reversal of one opens its entries again."""
         self._check_price_locks()
-        return super()._post(soft=soft)
+        posted = super()._post(soft=soft)
+        Entry = self.env["service.ledger.entry"].sudo()
+        Entry._settle_moves(posted)
+        # Entries are settled only by a move that is not reversed: a reversal is final when
+        # it is posted (at once when it cancels the move, later for a draft credit note).
+        reversed_moves = posted.reversed_entry_id
+        if reversed_moves:
+            Entry._unsettle_moves(reversed_moves, release=True)
+        return posted
+
+    def button_draft(self):
+        """A settlement back to draft settles nothing until it is posted again; it still
+        holds its entries (no other settlement takes them)."""
+        result = super().button_draft()
+        self.env["service.ledger.entry"].sudo()._unsettle_moves(self, release=False)
+        return result
+
+    def button_cancel(self):
+        """A cancelled settlement lets its entries go: the next settlement offers them."""
+        result = super().button_cancel()
+        self.env["service.ledger.entry"].sudo()._unsettle_moves(self, release=True)
+        return result
 
     def _check_price_locks(self):
         """Every product line of a customer invoice (or receipt) of these moves whose part is

@@ -1,11 +1,17 @@
 from odoo import api, fields, models
 
 from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES, LOCK_REFUND_MOVE_TYPES
+from .service_ledger_entry import ENTRY_KINDS
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
+    # The kind of ledger entries a settlement line nets (one line per kind): the entries of
+    # the kind are linked to it when the move is posted.
+    service_ledger_kind = fields.Selection(
+        ENTRY_KINDS, string="Ledger Kind", copy=False, readonly=True
+    )
     # The work-order parts this line bills (one in practice): no part is billed twice.
     service_part_ids = fields.One2many("maintenance.request.part", "invoice_line_id")
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL, format_amount, mute_logger
@@ -247,6 +247,18 @@ class ServiceLedgerEntry(models.Model):
         copy=False,
         readonly=True,
     )
+    # The credit note or invoice that settles the entry: set when the settlement creates it
+    # (a draft holds its entries), the entry is settled when it is posted, and the link is
+    # dropped when it is cancelled, deleted or reversed. A stored link, not a search through
+    # the journal items, so that the settlement never offers an entry twice.
+    settlement_move_id = fields.Many2one(
+        "account.move",
+        string="Settlement",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        copy=False,
+    )
 
     _sql_constraints = [
         (
@@ -262,6 +274,18 @@ class ServiceLedgerEntry(models.Model):
             "A period is written YYYY-MM.",
         ),
     ]
+
+    def init(self):
+        """An entry is settled by one journal item at most, whatever two settlements do at
+        the same time: a unique index on the settlement link itself."""
+        result = super().init()
+        tools.create_unique_index(
+            self.env.cr,
+            "service_ledger_entry_move_line_rel_entry_uniq",
+            "service_ledger_entry_move_line_rel",
+            ["entry_id"],
+        )
+        return result
 
     # ------------------------------------------------------------------ computes
     @api.depends("contract_id")
@@ -324,6 +348,10 @@ class ServiceLedgerEntry(models.Model):
     def _check_write(self, vals):
         """Confirmed, disputed, settled and cancelled entries are frozen for everybody,
         superuser included: only their state moves, along the allowed transitions."""
+        if "settlement_move_id" in vals and not self.env.su:
+            raise UserError(
+                _("The settlement links entries to its credit note or invoice by itself.")
+            )
         frozen = self.filtered(lambda e: e.state != "draft")
         if frozen and LOCKED_FIELDS.intersection(vals):
             raise UserError(
@@ -485,6 +513,120 @@ class ServiceLedgerEntry(models.Model):
     def _unsettle(self):
         """The settling move was reversed or cancelled: the entries are open again."""
         self.write({"state": "confirmed", "move_line_ids": [Command.clear()]})
+
+    @api.model
+    def _reserve_for_moves(self, entry_ids_by_move):
+        """Link entries to the settlement moves just created for them (``{move id: entry
+        ids}``), in one statement. Only entries still free are linked: anything else means
+        another settlement took them, and nothing is created."""
+        pairs = [
+            (entry_id, move_id) for move_id, ids in entry_ids_by_move.items() for entry_id in ids
+        ]
+        if not pairs:
+            return
+        self.flush_model(["settlement_move_id", "state"])
+        entry_ids, move_ids = zip(*pairs, strict=True)
+        linked = self.env.execute_query(
+            SQL(
+                """
+                UPDATE service_ledger_entry entry
+                   SET settlement_move_id = link.move_id,
+                       write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM unnest(%(entries)s::int[], %(moves)s::int[]) AS link(entry_id, move_id)
+                 WHERE entry.id = link.entry_id
+                   AND entry.settlement_move_id IS NULL
+                   AND entry.state = 'confirmed'
+             RETURNING entry.id
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                entries=list(entry_ids),
+                moves=list(move_ids),
+            )
+        )
+        if len(linked) != len(pairs):
+            raise UserError(
+                _("Some of these entries were settled meanwhile: run the settlement again.")
+            )
+        self.browse(entry_ids).invalidate_recordset(
+            ["settlement_move_id", "write_uid", "write_date"]
+        )
+
+    @api.model
+    def _settle_moves(self, moves):
+        """These moves are posted: the confirmed entries they hold are settled, each linked to
+        the journal item of its kind. Grouped writes, whatever the number of entries."""
+        entries = self.sudo().search(
+            [("settlement_move_id", "in", moves.ids), ("state", "=", "confirmed")]
+        )
+        if not entries:
+            return entries
+        # The entries' own history shows the settlement: the move is on them.
+        entries.with_context(tracking_disable=True).write({"state": "settled"})
+        self.flush_model(["state", "settlement_move_id", "kind"])
+        self.env["account.move.line"].flush_model(["move_id", "service_ledger_kind"])
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO service_ledger_entry_move_line_rel (entry_id, move_line_id)
+                SELECT entry.id, line.id
+                  FROM service_ledger_entry entry
+                  JOIN account_move_line line
+                    ON line.move_id = entry.settlement_move_id
+                   AND line.service_ledger_kind = entry.kind
+                 WHERE entry.id = ANY(%(ids)s)
+                """,
+                ids=entries.ids,
+            )
+        )
+        entries.invalidate_recordset(["move_line_ids"])
+        return entries
+
+    @api.model
+    def _unsettle_moves(self, moves, release):
+        """These moves no longer settle anything (reset to draft, cancelled, reversed): their
+        settled entries are open again. ``release``: the entries are free for another
+        settlement too (a draft keeps them until it is posted again, cancelled or deleted)."""
+        entries = self.sudo().search([("settlement_move_id", "in", moves.ids)])
+        entries.filtered(lambda e: e.state == "settled").with_context(
+            tracking_disable=True
+        )._unsettle()
+        if release and entries:
+            entries.write({"settlement_move_id": False})
+        return entries
+
+    def _statement_groups(self):
+        """The statements of these entries (the PDF), one per contract and period: the
+        entries (cancelled ones left out), the totals per kind, the net and the documents
+        that settled them."""
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        statements = []
+        live = self.filtered(lambda e: e.state != "cancelled").sorted(
+            lambda e: (e.contract_id.id, e.period, e.date, e.id)
+        )
+        for (contract, period), entries in live.grouped(
+            lambda e: (e.contract_id, e.period)
+        ).items():
+            totals = defaultdict(float)
+            for entry in entries:
+                totals[entry.kind] += entry.signed_amount
+            statements.append(
+                {
+                    "contract": contract,
+                    "period": period,
+                    "entries": entries,
+                    "totals": [
+                        (kinds[kind], totals[kind])
+                        for kind, _label in ENTRY_KINDS
+                        if kind in totals
+                    ],
+                    "net": contract.currency_id.round(sum(totals.values())),
+                    "moves": entries.settlement_move_id,
+                    "tz": _contract_tz(contract),
+                }
+            )
+        return statements
 
     # ------------------------------------------------------------------ corrections
     def _withdraw(self, reason):

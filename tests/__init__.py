@@ -12,6 +12,7 @@ from . import (
     test_penalty_formulas,
     test_price_lock,
     test_security,
+    test_settlement,
     test_sla_clock,
     test_sla_cron,
     test_sla_mixin,

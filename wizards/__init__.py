@@ -1,1 +1,1 @@
-from . import device_label_wizard, service_ledger_entry_reason
+from . import device_label_wizard, service_ledger_entry_reason, service_settlement_wizard
