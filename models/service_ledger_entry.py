@@ -556,14 +556,39 @@ class ServiceLedgerEntry(models.Model):
     @api.model
     def _settle_moves(self, moves):
         """These moves are posted: the confirmed entries they hold are settled, each linked to
-        the journal item of its kind. Grouped writes, whatever the number of entries."""
-        entries = self.sudo().search(
-            [("settlement_move_id", "in", moves.ids), ("state", "=", "confirmed")]
-        )
+        the journal item of its kind. Grouped statements, whatever the number of entries.
+
+        The state is set in one statement, not through ``write``: a settlement posts
+        thousands of entries at once, and the ORM would check, write and track them a
+        hundred at a time (what it checks holds here: confirmed to settled is the
+        accountant's transition, made by the settlement itself). The entries' own history
+        shows the settlement: the move is on them. Then the ORM is told what changed (caches,
+        what depends on the state: the SLA lines' penalties), as ``_insert_accruals`` does.
+        """
+        if not moves:
+            return self.browse()
+        self.flush_model(["state", "settlement_move_id"])
+        ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE service_ledger_entry
+                       SET state = 'settled', write_uid = %(uid)s, write_date = %(now)s
+                     WHERE settlement_move_id = ANY(%(moves)s) AND state = 'confirmed'
+                 RETURNING id
+                    """,
+                    uid=self.env.uid,
+                    now=self.env.cr.now(),
+                    moves=moves.ids,
+                )
+            )
+        ]
+        entries = self.sudo().browse(ids)
         if not entries:
             return entries
-        # The entries' own history shows the settlement: the move is on them.
-        entries.with_context(tracking_disable=True).write({"state": "settled"})
+        entries.invalidate_recordset(["state", "write_uid", "write_date"])
+        entries.modified(["state"])
         self.flush_model(["state", "settlement_move_id", "kind"])
         self.env["account.move.line"].flush_model(["move_id", "service_ledger_kind"])
         self.env.execute_query(
