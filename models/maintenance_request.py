@@ -63,6 +63,7 @@ class MaintenanceRequest(models.Model):
         "account.move", "service_request_id", string="Invoices", readonly=True, copy=False
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
+    has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
 
     @api.depends("equipment_id")
     def _compute_customer_id(self):
@@ -157,6 +158,11 @@ class MaintenanceRequest(models.Model):
         return True
 
     # ------------------------------------------------------------------ parts and invoicing
+    @api.depends("part_ids.state")
+    def _compute_has_parts_to_consume(self):
+        for request in self:
+            request.has_parts_to_consume = any(p.state == "draft" for p in request.part_ids)
+
     def _compute_invoice_count(self):
         # sudo: the count of a work order's invoices shows to its technicians too.
         counts = dict(

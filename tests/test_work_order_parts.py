@@ -211,8 +211,10 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
     def test_many_parts_one_transfer(self):
         request = self._work_order()
         parts = self._parts(request, [(self.roller, 1, None)] * 4)
+        self.assertTrue(request.has_parts_to_consume)
         request.with_user(self.technician).action_consume_parts()
         self.assertEqual(set(parts.mapped("state")), {"consumed"})
+        self.assertFalse(request.has_parts_to_consume, "the Consume Parts button goes")
         self.assertEqual(len(parts.move_ids.picking_id), 1)
         self.assertEqual(len(parts.move_ids), 4)
         self.assertEqual(self._on_hand(self.roller, self.stock), 1.0)
