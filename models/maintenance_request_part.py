@@ -308,13 +308,7 @@ class MaintenanceRequestPart(models.Model):
             raise UserError(_("These parts are already consumed."))
         parts.check_access("write")
         parts._check_can_consume()
-        customers = self.env.ref("stock.stock_location_customers")
-        for (request, location), group in parts.grouped(
-            lambda part: (part.request_id, part.location_id)
-        ).items():
-            moves = group._create_validated_transfer(request, location, customers, location)
-            for part, move in zip(group, moves, strict=True):
-                part.write({"state": "consumed", "move_ids": [Command.link(move.id)]})
+        parts._move_to_or_from_customer("consumed")
         return True
 
     def action_return(self):
@@ -333,18 +327,26 @@ class MaintenanceRequestPart(models.Model):
                     invoice=billed[0].invoice_id.display_name,
                 )
             )
-        customers = self.env.ref("stock.stock_location_customers")
-        for (request, location), group in parts.grouped(
-            lambda part: (part.request_id, part.location_id)
-        ).items():
-            moves = group._create_validated_transfer(request, customers, location, location)
-            for part, move in zip(group, moves, strict=True):
-                part.write({"state": "returned", "move_ids": [Command.link(move.id)]})
+        parts._move_to_or_from_customer("returned")
         return True
 
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    def _move_to_or_from_customer(self, state):
+        """One validated transfer per work order and source location: to the customer when
+        the parts are ``consumed``, back to where they came from when ``returned``."""
+        customers = self.env.ref("stock.stock_location_customers")
+        for (request, location), group in self.grouped(
+            lambda part: (part.request_id, part.location_id)
+        ).items():
+            source, destination = (
+                (location, customers) if state == "consumed" else (customers, location)
+            )
+            moves = group._create_validated_transfer(request, source, destination, location)
+            for part, move in zip(group, moves, strict=True):
+                part.write({"state": state, "move_ids": [Command.link(move.id)]})
 
     def _is_covered(self):
         """Covered when the device is under warranty on the work order's date, or the work
