@@ -16,7 +16,7 @@ PRIORITY_SEVERITY = {v: k for k, v in SEVERITY_PRIORITY.items()}
 
 class MaintenanceRequest(models.Model):
     _name = "maintenance.request"
-    _inherit = ["maintenance.request", "service.sla.mixin"]
+    _inherit = ["maintenance.request", "service.sla.mixin", "portal.mixin", "rating.mixin"]
 
     customer_id = fields.Many2one(
         "res.partner",
@@ -64,6 +64,10 @@ class MaintenanceRequest(models.Model):
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
+
+    def _compute_access_url(self):
+        for request in self:
+            request.access_url = f"/my/work-orders/{request.id}"
 
     @api.depends("equipment_id")
     def _compute_customer_id(self):
@@ -129,6 +133,17 @@ class MaintenanceRequest(models.Model):
         ):
             self._sla_meet("response", fields.Datetime.now())
         return message
+
+    def _rating_get_partner(self):
+        """The customer's contact who reported the work order through the portal rates it;
+        otherwise the customer."""
+        if self.owner_user_id.share:
+            return self.owner_user_id.partner_id
+        return self.customer_id or super()._rating_get_partner()
+
+    def _rating_get_parent_field_name(self):
+        """Ratings roll up to the contract: its satisfaction figure."""
+        return "contract_id"
 
     def action_check_in(self):
         """The technician arrived on site: meets the arrival target."""

@@ -26,7 +26,7 @@ LEDGER_GROUPS = (
 class ServiceContract(models.Model):
     _name = "service.contract"
     _description = "Service Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "rating.parent.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
 
@@ -201,6 +201,10 @@ class ServiceContract(models.Model):
             )
             for severity, (response, arrival, resolution) in DEFAULT_TARGETS.items()
         ]
+
+    def _compute_access_url(self):
+        for contract in self:
+            contract.access_url = f"/my/contracts/{contract.id}"
 
     @api.depends("device_ids")
     def _compute_device_count(self):

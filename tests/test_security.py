@@ -34,7 +34,8 @@ class TestDeviceSecurity(DeviceServiceCase):
                 self.manager: everything,
                 # Core lets every employee read the equipment they follow.
                 self.internal_user: ("read",),
-                self.portal_user: (),
+                # Their own devices only (record rule), for the customer portal.
+                self.portal_user: ("read",),
             },
             "device.label.wizard": {
                 self.technician: everything,
@@ -46,7 +47,8 @@ class TestDeviceSecurity(DeviceServiceCase):
                 self.technician: ("read",),
                 self.manager: everything,
                 self.internal_user: (),
-                self.portal_user: (),
+                # Their own contracts only (record rule), for the customer portal.
+                self.portal_user: ("read",),
             },
             "service.contract.sla": {
                 self.technician: ("read",),
