@@ -23,7 +23,7 @@ class DeviceServicePortal(CustomerPortal):
             Request = env["maintenance.request"]
             values["work_order_count"] = (
                 Request.search_count(
-                    self._portal_work_order_domain() + [("stage_id.done", "=", False)]
+                    [*self._portal_work_order_domain(), ("stage_id.done", "=", False)]
                 )
                 if Request.has_access("read")
                 else 0
