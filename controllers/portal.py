@@ -40,15 +40,17 @@ class DeviceServicePortal(CustomerPortal):
     def _portal_partner(self):
         return request.env.user.partner_id.commercial_partner_id
 
+    # The customer's whole company, as in the record rules (which hold it anyway): child_of
+    # the commercial partner, through the records' stored commercial partner.
     def _portal_device_domain(self):
-        return [("customer_id", "child_of", self._portal_partner().ids)]
+        return [("commercial_partner_id", "=", self._portal_partner().id)]
 
     def _portal_work_order_domain(self):
-        return [("customer_id", "child_of", self._portal_partner().ids)]
+        return [("commercial_partner_id", "=", self._portal_partner().id)]
 
     def _portal_contract_domain(self):
         return [
-            ("partner_id", "child_of", self._portal_partner().ids),
+            ("commercial_partner_id", "=", self._portal_partner().id),
             ("state", "!=", "draft"),
         ]
 

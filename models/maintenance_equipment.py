@@ -47,6 +47,11 @@ class MaintenanceEquipment(models.Model):
         check_company=True,
         help="The customer who owns the device (the Vendor is who the device was bought from).",
     )
+    # The customer's company, stored for the portal's record rule: one indexed equality
+    # instead of child_of over contacts (res.partner has no parent_path).
+    commercial_partner_id = fields.Many2one(
+        related="customer_id.commercial_partner_id", store=True, index="btree_not_null"
+    )
     site_id = fields.Many2one(
         "res.partner",
         string="Installation Site",

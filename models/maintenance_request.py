@@ -27,6 +27,11 @@ class MaintenanceRequest(models.Model):
         index="btree_not_null",
         tracking=True,
     )
+    # The customer's company, stored for the portal's record rule: one indexed equality
+    # instead of child_of over contacts (res.partner has no parent_path).
+    commercial_partner_id = fields.Many2one(
+        related="customer_id.commercial_partner_id", store=True, index="btree_not_null"
+    )
     contract_id = fields.Many2one(
         "service.contract",
         compute="_compute_contract_id",

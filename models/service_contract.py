@@ -44,6 +44,11 @@ class ServiceContract(models.Model):
         tracking=True,
         check_company=True,
     )
+    # The customer's company, stored for the portal's record rule: one indexed equality
+    # instead of child_of over contacts (res.partner has no parent_path).
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
     device_ids = fields.Many2many(
         "maintenance.equipment",
         "service_contract_equipment_rel",

@@ -1,4 +1,5 @@
-from odoo.tests import TransactionCase, new_test_user
+from odoo import Command
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 
 class DeviceServiceCase(TransactionCase):
@@ -77,3 +78,100 @@ class DeviceServiceCase(TransactionCase):
         }
         values.update(vals)
         return cls.Device.create(values)
+
+
+class DevicePortalCase(HttpCase):
+    """Two customers of two companies, each with a portal contact, a contract on business
+    hours in Shanghai, a device under it and a work order; plus an anonymous visitor (no
+    login). The portal tests try every route as the owner, as the other customer and as
+    nobody. Never demo records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env["res.company"].create({"name": "Label Printers Ltd"})
+        cls.company_2 = cls.env["res.company"].create({"name": "Scanners Overseas Ltd"})
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Shanghai office hours",
+                "tz": "Asia/Shanghai",
+                "company_id": False,
+                "attendance_ids": [
+                    Command.create(
+                        {"name": f"Day {day}", "dayofweek": day, "hour_from": 9, "hour_to": 18}
+                    )
+                    for day in "01234"
+                ],
+            }
+        )
+        cls.device_product = cls.env["product.product"].create(
+            {
+                "name": "ZT411 Industrial Label Printer",
+                "is_storable": True,
+                "tracking": "serial",
+                "is_serviced_device": True,
+                "company_id": False,
+            }
+        )
+        cls.stage_new = cls.env.ref("maintenance.stage_0")
+        cls.stage_done = cls.env.ref("maintenance.stage_3")
+        (cls.customer, cls.portal_user, cls.device, cls.contract, cls.work_order) = (
+            cls._portal_customer(cls.company, "Shanghai Auto Parts Co.", "bds_portal_a")
+        )
+        (cls.customer_2, cls.portal_user_2, cls.device_2, cls.contract_2, cls.work_order_2) = (
+            cls._portal_customer(cls.company_2, "Suzhou Logistics Ltd", "bds_portal_b")
+        )
+
+    @classmethod
+    def _portal_customer(cls, company, name, login):
+        """A customer company with a contact who logs into the portal (password: the
+        login), a device under an active contract and one open work order on it."""
+        customer = cls.env["res.partner"].create(
+            {"name": name, "is_company": True, "company_id": company.id}
+        )
+        user = new_test_user(
+            cls.env,
+            login=login,
+            password=login,
+            groups="base.group_portal",
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+            tz="Asia/Shanghai",
+        )
+        user.partner_id.write({"parent_id": customer.id})
+        device = cls.env["maintenance.equipment"].create(
+            {
+                "name": f"ZT411 at {name}",
+                "customer_id": customer.id,
+                "product_id": cls.device_product.id,
+                "serial_no": f"SN-{login}",
+                "company_id": company.id,
+            }
+        )
+        contract = cls.env["service.contract"].create(
+            {
+                "partner_id": customer.id,
+                "date_start": "2026-01-01",
+                "date_end": "2026-12-31",
+                "resource_calendar_id": cls.calendar.id,
+                "device_ids": [Command.set(device.ids)],
+                "company_id": company.id,
+                "monthly_fee": 1000,
+            }
+        )
+        contract.action_activate()
+        team = cls.env["maintenance.team"].create(
+            {"name": f"Field team {name}", "company_id": company.id}
+        )
+        work_order = cls.env["maintenance.request"].create(
+            {
+                "name": f"Printer of {name} does not feed labels",
+                "equipment_id": device.id,
+                "severity": "p2",
+                "stage_id": cls.stage_new.id,
+                "company_id": company.id,
+                "maintenance_team_id": team.id,
+            }
+        )
+        return customer, user, device, contract, work_order
