@@ -59,6 +59,7 @@
     "demo": [
         "demo/product_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/res_users_demo.xml",
         "demo/maintenance_equipment_demo.xml",
         "demo/service_contract_demo.xml",
         "demo/maintenance_request_demo.xml",

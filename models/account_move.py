@@ -1,6 +1,8 @@
+import uuid
+
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, format_date, formatLang
+from odoo.tools import SQL, float_compare, format_date, formatLang
 
 from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES
 
@@ -24,7 +26,9 @@ class AccountMove(models.Model):
         self._check_price_locks()
         posted = super()._post(soft=soft)
         Entry = self.env["service.ledger.entry"].sudo()
-        Entry._settle_moves(posted)
+        settled = Entry._settle_moves(posted)
+        # The customer's contract page links each settled entry to its document.
+        settled.settlement_move_id._ensure_portal_tokens()
         # Entries are settled only by a move that is not reversed: a reversal is final when
         # it is posted (at once when it cancels the move, later for a draft credit note).
         reversed_moves = posted.reversed_entry_id
@@ -44,6 +48,27 @@ class AccountMove(models.Model):
         result = super().button_cancel()
         self.env["service.ledger.entry"].sudo()._unsettle_moves(self, release=True)
         return result
+
+    def _ensure_portal_tokens(self):
+        """Give these moves their portal access token (what ``_portal_ensure_token`` writes
+        on first view) in one statement: the portal pages that link them are read-only."""
+        self.flush_recordset(["access_token"])
+        missing = self.filtered(lambda move: not move.access_token)
+        if not missing:
+            return
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE account_move move
+                   SET access_token = token.value
+                  FROM unnest(%(ids)s::int[], %(tokens)s::varchar[]) AS token(id, value)
+                 WHERE move.id = token.id AND move.access_token IS NULL
+                """,
+                ids=missing.ids,
+                tokens=[str(uuid.uuid4()) for _move in missing],
+            )
+        )
+        missing.invalidate_recordset(["access_token"])
 
     def _check_price_locks(self):
         """Every product line of a customer invoice (or receipt) of these moves whose part is

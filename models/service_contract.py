@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
@@ -29,6 +30,9 @@ class ServiceContract(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "rating.parent.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    # The customer's contacts talk to the service desk in the portal chatter of a contract
+    # they may read (core's invoices and tasks do the same).
+    _mail_post_access = "read"
 
     name = fields.Char(
         string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram"
@@ -317,6 +321,9 @@ class ServiceContract(models.Model):
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
                     "service.contract"
                 ) or _("New")
+            # The portal token exists from the start, so that the portal's read-only pages
+            # never have to write one (see _portal_ensure_token).
+            vals.setdefault("access_token", str(uuid.uuid4()))
         return super().create(vals_list)
 
     def copy_data(self, default=None):

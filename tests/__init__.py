@@ -10,6 +10,7 @@ from . import (
     test_ledger_shortfall,
     test_parts_tour,
     test_penalty_formulas,
+    test_portal_contracts,
     test_portal_home,
     test_price_lock,
     test_security,
