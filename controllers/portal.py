@@ -4,8 +4,8 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
-# Contracts: the ledger entries a customer sees (reviewed ones; drafts, disputes and
-# cancelled entries are the service company's business until they are confirmed).
+# Contracts: the ledger entries a customer sees, those the service manager has confirmed
+# (drafts under review, disputed and cancelled entries are not shown).
 PORTAL_LEDGER_STATES = ("confirmed", "settled")
 
 
@@ -138,6 +138,7 @@ class DeviceServicePortal(CustomerPortal):
         ["/my/contracts", "/my/contracts/page/<int:page>"],
         type="http",
         auth="user",
+        methods=["GET"],
         website=True,
         readonly=True,
     )
@@ -150,6 +151,7 @@ class DeviceServicePortal(CustomerPortal):
         ["/my/contracts/<int:contract_id>"],
         type="http",
         auth="public",
+        methods=["GET"],
         website=True,
         readonly=True,
     )

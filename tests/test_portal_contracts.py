@@ -223,6 +223,18 @@ class TestPortalContracts(PortalContractCase):
         self.assertIn('data-res_model="service.contract"', page)
         self.assertIn("No service credit or rebate has been booked", page)
 
+    def test_detail_shows_the_satisfaction_once_rated(self):
+        url = f"/my/contracts/{self.contract.id}"
+        self.assertNotIn('id="contract_satisfaction"', self._get(url, self.portal_user).text)
+        token = self.work_order._rating_get_access_token()
+        self.work_order.rating_apply(5, token=token, feedback="Fixed within the hour")
+        page = self._get(url).text
+        self.assertIn('id="contract_satisfaction"', page)
+        self.assertIn("100 % satisfied", page)
+        self.assertIn("Work orders rated: 1", page)
+        page_2 = self._get(f"/my/contracts/{self.contract_2.id}", self.portal_user_2).text
+        self.assertNotIn('id="contract_satisfaction"', page_2)
+
     def test_detail_query_budget(self):
         """The contract page costs the same queries whatever the number of covered devices,
         locked parts and service credits: each is read for all rows at once."""
@@ -297,6 +309,17 @@ class TestPortalContracts(PortalContractCase):
         self.assertRefused(
             self._get(f"{url}?access_token=not-the-token", self.portal_user_2), *secrets
         )
+
+    def test_pages_answer_get_only(self):
+        """The contract pages show and change nothing: a POST (here without the CSRF token)
+        is refused and reveals nothing."""
+        self.authenticate(self.portal_user.login, self.portal_user.login)
+        for url in ("/my/contracts", f"/my/contracts/{self.contract.id}"):
+            with self.subTest(url=url), mute_logger("odoo.http"):
+                response = self.url_open(url, data={"state": "terminated"}, allow_redirects=False)
+                self.assertEqual(response.status_code, 405)
+                self.assertNotIn(self.contract.name, response.text)
+        self.assertEqual(self.contract.state, "active")
 
     def test_draft_contract_is_nobodys_page(self):
         url = f"/my/contracts/{self.draft_contract.id}"
