@@ -77,7 +77,7 @@ class DeviceServicePortal(CustomerPortal):
             "stage": {"label": _("Stage"), "order": "stage_id, id desc"},
             # The earliest deadline still awaited: the response's until it is met.
             "deadline": {
-                "label": _("Response Deadline"),
+                "label": _("Next Deadline"),
                 "order": "sla_deadline asc nulls last, id desc",
             },
         }

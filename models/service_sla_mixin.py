@@ -71,7 +71,7 @@ class ServiceSlaMixin(models.AbstractModel):
         store=True,
         index="btree_not_null",
         help="The earliest deadline of the milestones still awaited (the response's while it "
-        "is not met); empty while the clock is paused and once every milestone is met.",
+        "is not met); empty while the clock is paused and once the work is resolved.",
     )
 
     @api.depends("sla_line_ids.state")
@@ -81,13 +81,14 @@ class ServiceSlaMixin(models.AbstractModel):
             states = set(record.sla_line_ids.mapped("state"))
             record.sla_status = next((s for s in order if s in states), False)
 
-    @api.depends("sla_line_ids.state", "sla_line_ids.deadline")
+    @api.depends("sla_line_ids.state", "sla_line_ids.deadline", "sla_line_ids.closed_at")
     def _compute_sla_deadline(self):
         for record in self:
+            # A milestone missed when its document was resolved (closed) awaits nothing.
             deadlines = [
                 line.deadline
                 for line in record.sla_line_ids
-                if line.state in OPEN_STATES and line.deadline
+                if line.state in OPEN_STATES and line.deadline and not line.closed_at
             ]
             record.sla_deadline = min(deadlines, default=False)
 

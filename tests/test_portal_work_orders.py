@@ -208,6 +208,29 @@ class TestPortalWorkOrders(DevicePortalCase):
         self.assertIn("06/01/2026 12:00", text)
         self.assertNotIn("06/01/2026 04:00", text)
 
+    def test_list_next_deadline_until_resolved(self):
+        """The next deadline is the earliest one still awaited, a missed one included; none
+        once the work order is resolved, even with its arrival missed."""
+        with freeze_time(MONDAY_10_SHANGHAI):
+            work_order = self._work_order("Applicator arm stuck", is_on_site=True)
+        self.assertEqual(str(work_order.sla_deadline), "2026-06-01 04:00:00")
+        # Tuesday 10:00 in Shanghai: answered, nobody came (due Monday 18:00).
+        arrival = work_order.sla_line_ids.filtered(lambda line: line.milestone == "arrival")
+        with freeze_time("2026-06-02 02:00:00"):
+            work_order.stage_id = self.stage_progress
+            arrival._check_due(arrival.deadline)  # what the detection job does
+        self.assertEqual(arrival.state, "breached")
+        self.assertEqual(work_order.sla_deadline, arrival.deadline)
+        with freeze_time("2026-06-02 03:00:00"):
+            work_order.stage_id = self.stage_done
+        self.assertEqual((arrival.state, bool(arrival.closed_at)), ("breached", True))
+        self.assertFalse(work_order.sla_deadline)
+        self._login(self.portal_user)
+        listed = self.url_open("/my/work-orders").text
+        row = re.search(rf'/my/work-orders/{work_order.id}".*?</tr>', listed, re.S).group(0)
+        self.assertNotIn("2026", row)
+        self.assertIn("Breached", row)
+
     # ------------------------------------------------------------------ query budgets
     def _bulk_work_orders(self, count):
         """``count`` more open work orders of customer 1 on its device, straight in SQL:
