@@ -12,6 +12,8 @@ from . import (
     test_penalty_formulas,
     test_portal_contracts,
     test_portal_home,
+    test_portal_rating,
+    test_portal_work_orders,
     test_price_lock,
     test_security,
     test_settlement,

@@ -130,16 +130,21 @@ class TestPortalContracts(PortalContractCase):
         self.assertLess(by_name.index(first), by_name.index(second))
 
     def test_list_pages(self):
-        older = self._active_contracts(3)  # started in 2025: after the 2026 contract
+        self._active_contracts(3)
+        # The customer's contracts in the list's default order (start date, newest first).
+        ordered = self.env["service.contract"].search(
+            [("partner_id", "=", self.customer.id), ("state", "!=", "draft")]
+        )
+        self.assertEqual(len(ordered), 4)
         self.patch(DeviceServicePortal, "_items_per_page", 2)
         self.authenticate(self.portal_user.login, self.portal_user.login)
         page_1 = self._get("/my/contracts").text
         page_2 = self._get("/my/contracts/page/2").text
         self.assertIn("/my/contracts/page/2", page_1)
-        for name in (self.contract.name, older[2].name):
+        for name in ordered[:2].mapped("name"):
             self.assertIn(name, page_1)
             self.assertNotIn(name, page_2)
-        for name in (older[1].name, older[0].name):
+        for name in ordered[2:].mapped("name"):
             self.assertIn(name, page_2)
             self.assertNotIn(name, page_1)
 
