@@ -4,6 +4,7 @@ from psycopg2 import errors as pg_errors
 from odoo import SUPERUSER_ID, Command, api
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -456,6 +457,25 @@ class TestSettlementConcurrency(TransactionCase):
                 [self.ids["contract"]],
             )
             self.assertEqual(cr.fetchall(), [(moves.id,)])
+
+    @freeze_time("2024-07-15")
+    def test_a_settlement_begun_before_the_other_committed_is_run_again(self):
+        """The second accountant's transaction began (its snapshot still shows the entries
+        free) before the first one committed: PostgreSQL refuses its locks as a concurrent
+        update, and run again, as Odoo runs such a request again, it finds nothing to
+        settle."""
+        first, second = self.workers
+        self._wizard(second)  # the second's transaction and snapshot begin here
+        moves, _zero = self._wizard(first)._settle()
+        first.cr.commit()
+        with mute_logger("odoo.sql_db"), self.assertRaises(pg_errors.SerializationFailure):
+            self._wizard(second)._settle()
+        second.cr.rollback()
+        with self.assertRaisesRegex(UserError, "Nothing to settle"):
+            retrying(lambda: self._wizard(second)._settle(), second)
+        second.cr.rollback()
+        self.assertEqual(self._move_count(), 1)
+        self.assertEqual(len(moves), 1)
 
     def test_the_link_table_takes_an_entry_once(self):
         with self.env.registry.cursor() as cr:

@@ -182,8 +182,8 @@ class ServiceSettlementWizard(models.TransientModel):
         the groups that net to zero (nothing created for them).
 
         The entries are locked first (a settlement running at the same time on some of them
-        makes this one stop with a clear message); they are read grouped, the moves created a
-        batch at a time and the entries linked to them in one statement.
+        makes this one stop with a clear message); they are read grouped, and the moves are
+        created, linked to their entries (one statement) and posted a batch at a time.
         """
         self.ensure_one()
         if not self.env.su and not self.env.user.has_group(ACCOUNTANT):
@@ -214,15 +214,20 @@ class ServiceSettlementWizard(models.TransientModel):
                 )
             )
         Move = self.env["account.move"].with_company(self.company_id)
-        moves = Move.browse()
-        for batch in split_every(MOVE_BATCH_SIZE, vals_list):
-            moves |= Move.create(list(batch))
-        Entry._reserve_for_moves(
-            {move.id: ids for move, ids in zip(moves, entry_ids_per_move, strict=True)}
-        )
-        if self.move_state == "posted":
-            moves.action_post()
-        return moves, zero_groups
+        move_ids = []
+        # Created, linked and posted a batch at a time: each batch is its own recordset,
+        # so what the ORM prefetches per field stays the batch's size (one recordset of
+        # all the moves would make every field access walk all of them).
+        for batch in split_every(MOVE_BATCH_SIZE, zip(vals_list, entry_ids_per_move, strict=True)):
+            batch_vals, batch_entry_ids = zip(*batch, strict=True)
+            moves = Move.create(list(batch_vals))
+            Entry._reserve_for_moves(
+                {move.id: ids for move, ids in zip(moves, batch_entry_ids, strict=True)}
+            )
+            if self.move_state == "posted":
+                moves.action_post()
+            move_ids += moves.ids
+        return Move.browse(move_ids), zero_groups
 
     def _entry_domain(self):
         domain = [
