@@ -32,6 +32,7 @@
         "data/service_settlement_data.xml",
         "data/service_parts_data.xml",
         "data/mail_template_data.xml",
+        "data/mail_template_rating_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",

@@ -130,7 +130,8 @@ wall_ratio = (wall[100_000] / 100_000) / (wall[10_000] / 10_000)
 cpu_ratio = (cpu[100_000] / 100_000) / (cpu[10_000] / 10_000)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(
-    f"time per entry at 100,000 / at 10,000: {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5)"
+    f"time per entry at 100,000 / at 10,000: {wall_ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+    "(target <= 1.5)"
 )
 print(f"peak memory (resident set): {peak_mb:.0f} MB (target < 500)")
 print("OK" if cpu_ratio <= 1.5 and peak_mb < 500 else "TARGET MISSED")

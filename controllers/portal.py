@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 import lxml.html
+from werkzeug.urls import url_encode
 
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -16,6 +17,8 @@ from odoo.tools.mimetypes import guess_mimetype
 
 from ..models.maintenance_equipment import SERVICE_URL_PATH
 from ..models.service_contract_sla import SEVERITIES
+from ..models.service_sla_line import MILESTONES
+from ..models.service_sla_mixin import CLOSED_STATES, MET_STATES
 
 # Label tokens are new_label_token()'s 22 URL-safe characters; anything far from that shape
 # is unknown without a query.
@@ -322,6 +325,316 @@ class DeviceServicePortal(CustomerPortal):
         )
 
     # ------------------------------------------------------------------ work orders
+    def _work_order_searchbar_sortings(self):
+        _ = request.env._
+        return {
+            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
+            "reference": {"label": _("Reference"), "order": "name, id desc"},
+            "severity": {"label": _("Severity"), "order": "severity, id desc"},
+            "stage": {"label": _("Stage"), "order": "stage_id, id desc"},
+            # The earliest deadline still awaited: the response's until it is met.
+            "deadline": {
+                "label": _("Next Deadline"),
+                "order": "sla_deadline asc nulls last, id desc",
+            },
+        }
+
+    def _work_order_searchbar_filters(self):
+        _ = request.env._
+        return {
+            "all": {"label": _("All"), "domain": []},
+            "open": {"label": _("Open"), "domain": [("stage_id.done", "=", False)]},
+            "closed": {"label": _("Closed"), "domain": [("stage_id.done", "=", True)]},
+            "at_risk": {"label": _("At Risk"), "domain": [("sla_status", "=", "warning")]},
+            "breached": {"label": _("Breached"), "domain": [("sla_status", "=", "breached")]},
+        }
+
+    def _work_order_searchbar_inputs(self):
+        _ = request.env._
+        return {
+            "all": {"input": "all", "label": _("Search in All")},
+            "reference": {"input": "reference", "label": _("Search in Reference")},
+            "device": {"input": "device", "label": _("Search in Device")},
+            "serial": {"input": "serial", "label": _("Search in Serial Number")},
+            "description": {"input": "description", "label": _("Search in Description")},
+        }
+
+    def _work_order_search_domain(self, search_in, search):
+        domains = {
+            "reference": [("name", "ilike", search)],
+            "device": [("equipment_id.name", "ilike", search)],
+            "serial": [("equipment_id.serial_no", "ilike", search)],
+            "description": [("description", "ilike", search)],
+        }
+        return domains.get(search_in) or expression.OR(domains.values())
+
+    def _portal_time_zone(self, partners=(), calendar=None):
+        """The time zone the customer reads times in: the logged-in user's, else the first
+        of ``partners`` (the contact, the customer) with one, else the contract's
+        service-hours calendar's."""
+        user = request.env.user
+        if not user._is_public() and user.tz:
+            return user.tz
+        tz = next((partner.tz for partner in partners if partner.tz), False)
+        return tz or (calendar and calendar.tz) or "UTC"
+
+    @http.route(
+        ["/my/work-orders", "/my/work-orders/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_work_orders(
+        self, page=1, sortby=None, filterby=None, search=None, search_in="all", **kw
+    ):
+        """The customer's work orders as the portal user (the record rules say which): a
+        counting query and a page of 80, whatever their number."""
+        values = self._prepare_portal_layout_values()
+        WorkOrder = request.env["maintenance.request"]
+        sortings = self._work_order_searchbar_sortings()
+        filters = self._work_order_searchbar_filters()
+        inputs = self._work_order_searchbar_inputs()
+        sortby = sortby if sortby in sortings else "newest"
+        filterby = filterby if filterby in filters else "all"
+        search_in = search_in if search_in in inputs else "all"
+        domain = expression.AND([self._portal_work_order_domain(), filters[filterby]["domain"]])
+        if search:
+            domain = expression.AND([domain, self._work_order_search_domain(search_in, search)])
+
+        pager = portal_pager(
+            url="/my/work-orders",
+            url_args={
+                "sortby": sortby,
+                "filterby": filterby,
+                "search_in": search_in,
+                "search": search,
+            },
+            total=WorkOrder.search_count(domain) if WorkOrder.has_access("read") else 0,
+            page=page,
+            step=self._items_per_page,
+        )
+        work_orders = (
+            WorkOrder.search(
+                domain,
+                order=sortings[sortby]["order"],
+                limit=self._items_per_page,
+                offset=pager["offset"],
+            )
+            if pager["page_count"]
+            else WorkOrder
+        )
+        request.session["my_work_orders_history"] = work_orders.ids[:100]
+        values.update(
+            {
+                "work_orders": work_orders,
+                "time_zones": self._work_order_time_zones(work_orders),
+                "page_name": "device_service_work_order",
+                "work_order": False,
+                "pager": pager,
+                "default_url": "/my/work-orders",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": filters,
+                "filterby": filterby,
+                "searchbar_inputs": inputs,
+                "search_in": search_in,
+                "search": search,
+            }
+        )
+        return request.render("barcode_device_service.portal_my_work_orders", values)
+
+    def _work_order_time_zones(self, work_orders):
+        """Each listed work order's time zone: one for all when the user or the customer
+        has one, else each contract's calendar's (read in one batch)."""
+        tz = self._portal_time_zone([self._portal_partner()])
+        if tz != "UTC" or not work_orders:
+            return dict.fromkeys(work_orders.ids, tz)
+        # sudo: the calendars of the contracts of work orders the user just listed (their
+        # own, by the record rules); only their time zones are read.
+        return {
+            work_order.id: work_order.contract_id.resource_calendar_id.tz or "UTC"
+            for work_order in work_orders.sudo()
+        }
+
+    @http.route(
+        ["/my/work-orders/<int:request_id>"],
+        type="http",
+        auth="public",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_work_order(self, request_id, access_token=None, message=None, **kw):
+        """A work order: through the record rules for the customer's contacts, through its
+        access token for anyone else it was sent to (an e-mail's link)."""
+        try:
+            work_order_sudo = self._document_check_access(
+                "maintenance.request", request_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._work_order_page_values(work_order_sudo, access_token, message=message)
+        return request.render("barcode_device_service.portal_my_work_order", values)
+
+    def _work_order_page_values(self, work_order_sudo, access_token, **kwargs):
+        """What the work order page shows, read in batches: its milestones, the timeline of
+        its stages and clock events, its rating. ``work_order_sudo`` was checked by
+        ``_document_check_access``: the reads below are of that one work order only."""
+        # The chatter posts with the token, for the customer's contacts too (they read the
+        # work order but may not write it).
+        token = work_order_sudo._portal_ensure_token()
+        lines = self._work_order_current_lines(work_order_sudo.sla_line_ids)
+        calendar = lines[:1].calendar_id or work_order_sudo.contract_id.resource_calendar_id
+        tz = self._portal_time_zone(
+            [work_order_sudo._rating_get_partner(), work_order_sudo.commercial_partner_id],
+            calendar,
+        )
+        device = work_order_sudo.equipment_id
+        # The ratings are not readable by customers: read as superuser for this work order.
+        ratings = work_order_sudo.rating_ids
+        rating = ratings.filtered("consumed").sorted("write_date", reverse=True)[:1]
+        values = {
+            "work_order": work_order_sudo,
+            "page_name": "device_service_work_order",
+            "tz": tz,
+            "milestones": self._work_order_milestones(lines),
+            "timeline": self._work_order_timeline(work_order_sudo),
+            "reported_at": self._work_order_reported_at(work_order_sudo),
+            "technician_name": work_order_sudo.user_id.name,
+            "device": device,
+            # The device page is for those who may read the device, not the token holders.
+            "device_url": (
+                f"/my/devices/{device.id}"
+                if device
+                and request.env["maintenance.equipment"].browse(device.id).has_access("read")
+                else False
+            ),
+            "rating": rating,
+            "can_rate": bool(work_order_sudo.stage_id.is_resolved and not rating),
+            "rating_error": kwargs.get("rating_error"),
+            "rating_values": kwargs.get("rating_values") or {},
+            "message": kwargs.get("message"),
+        }
+        values = self._get_page_view_values(
+            work_order_sudo, access_token, values, "my_work_orders_history", False
+        )
+        values["token"] = token
+        return values
+
+    def _work_order_current_lines(self, lines):
+        """The clock of each milestone in their order (response, arrival, resolution): the
+        newest line of each, as a change of terms may have cancelled one and started
+        another."""
+        newest = {}
+        for line in lines.sorted("id"):
+            newest[line.milestone] = line
+        order = [milestone for milestone, _label in MILESTONES]
+        return lines.browse([newest[milestone].id for milestone in order if milestone in newest])
+
+    def _work_order_milestones(self, lines):
+        """One entry per milestone: its state in the customer's words and what is left."""
+        _ = request.env._
+        open_lines = lines.filtered(lambda line: line.state not in CLOSED_STATES)
+        # One working-time computation for the lines still counting.
+        remaining = {line.id: line.remaining_hours for line in open_lines}
+        milestones = []
+        for line in lines:
+            entry = {
+                "line": line,
+                "label": line._milestone_label(line.milestone),
+                "state": line.state,
+                "remaining": False,
+            }
+            if line.state in ("running", "warning"):
+                entry["remaining"] = _(
+                    "%(duration)s of working time left",
+                    duration=self._format_working_hours(remaining[line.id]),
+                )
+            elif line.state == "breached":
+                entry["remaining"] = _(
+                    "%(duration)s of working time late",
+                    duration=self._format_working_hours(-remaining[line.id]),
+                )
+            milestones.append(entry)
+        return milestones
+
+    def _format_working_hours(self, hours):
+        minutes = max(round(hours * 60), 0)
+        hours, minutes = divmod(minutes, 60)
+        if not hours:
+            return request.env._("%(minutes)s min", minutes=minutes)
+        return request.env._("%(hours)s h %(minutes)02d min", hours=hours, minutes=minutes)
+
+    def _work_order_reported_at(self, work_order_sudo):
+        """When its clock started (a work order recorded after the fact starts it when the
+        customer called), else when it was created."""
+        starts = work_order_sudo.sla_line_ids.mapped("start_at")
+        return min(starts) if starts else work_order_sudo.create_date
+
+    def _work_order_timeline(self, work_order_sudo):
+        """What happened to the work order, oldest first: reported, each stage it entered
+        (the chatter's tracking of the stage), each milestone met or breached and each time
+        its clock stopped and restarted. A fixed number of queries whatever its history."""
+        _ = request.env._
+        events = [(self._work_order_reported_at(work_order_sudo), "reported", _("Reported"), "")]
+        stage_field = request.env["ir.model.fields"]._get(work_order_sudo._name, "stage_id")
+        trackings = (
+            request.env["mail.tracking.value"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("mail_message_id.model", "=", work_order_sudo._name),
+                    ("mail_message_id.res_id", "=", work_order_sudo.id),
+                    ("field_id", "=", stage_field.id),
+                ],
+                ["mail_message_id", "new_value_integer", "new_value_char"],
+            )
+        )
+        stages = {
+            stage.id: stage.name
+            for stage in request.env["maintenance.stage"]
+            .sudo()
+            .search_fetch([("id", "in", trackings.mapped("new_value_integer"))], ["name"])
+        }
+        for tracking in trackings:
+            events.append(
+                (
+                    tracking.mail_message_id.date,
+                    "stage",
+                    _(
+                        "Stage: %(stage)s",
+                        stage=stages.get(tracking.new_value_integer, tracking.new_value_char),
+                    ),
+                    "",
+                )
+            )
+        for line in work_order_sudo.sla_line_ids:
+            label = line._milestone_label(line.milestone)
+            if line.state in MET_STATES and line.met_at:
+                text = (
+                    _("%(milestone)s met late", milestone=label)
+                    if line.state == "met_late"
+                    else _("%(milestone)s met", milestone=label)
+                )
+                events.append((line.met_at, line.state, text, ""))
+            if line.breached_at:
+                events.append(
+                    (
+                        line.breached_at,
+                        "breached",
+                        _("%(milestone)s target missed", milestone=label),
+                        "",
+                    )
+                )
+        for pause in work_order_sudo.sla_pause_ids:
+            events.append((pause.start_at, "paused", _("Clock stopped"), pause.reason or ""))
+            if pause.end_at:
+                events.append((pause.end_at, "resumed", _("Clock restarted"), ""))
+        events.sort(key=lambda event: event[0])
+        return [
+            {"date": date, "kind": kind, "text": text, "note": note}
+            for date, kind, text, note in events
+        ]
 
     # ------------------------------------------------------------------ report a fault
     def _portal_reportable_device_domain(self):
@@ -516,5 +829,62 @@ class DeviceServicePortal(CustomerPortal):
         return photos, problems
 
     # ------------------------------------------------------------------ rating
+    _rating_feedback_max = 2000
+
+    @http.route(
+        ["/my/work-orders/<int:request_id>/rate"],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_work_order_rate(
+        self, request_id, access_token=None, rating=None, feedback=None, **kw
+    ):
+        """The customer rates a resolved work order, once: 1 to 5 stars and a comment."""
+        try:
+            work_order_sudo = self._document_check_access(
+                "maintenance.request", request_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        feedback = (feedback or "").strip()
+        error = self._work_order_rating_error(work_order_sudo, rating, feedback)
+        if error:
+            values = self._work_order_page_values(
+                work_order_sudo,
+                access_token,
+                rating_error=error,
+                rating_values={"rating": rating, "feedback": feedback},
+            )
+            return request.render("barcode_device_service.portal_my_work_order", values)
+        # sudo: the work order was checked above (the customer's, or its token given);
+        # applying the rating writes the rating and posts it in the chatter, which the
+        # customer may not do with their own rights.
+        work_order_sudo.rating_apply(
+            int(rating), rating=work_order_sudo._rating_pending(), feedback=feedback
+        )
+        query = {"message": "rated", **({"access_token": access_token} if access_token else {})}
+        return request.redirect(
+            f"{work_order_sudo.access_url}?{url_encode(query)}#work_order_rating"
+        )
+
+    def _work_order_rating_error(self, work_order_sudo, rating, feedback):
+        """Why this rating is refused, in the customer's words; False when it is not."""
+        _ = request.env._
+        if not work_order_sudo.stage_id.is_resolved:
+            return _("This work order is not resolved yet: you can rate it once it is.")
+        if work_order_sudo.rating_ids.filtered("consumed"):
+            return _("This work order is already rated: thank you.")
+        if rating not in ("1", "2", "3", "4", "5"):
+            return _("Choose from 1 to 5 stars.")
+        if len(feedback) > self._rating_feedback_max:
+            return _(
+                "Your comment is too long: at most %(max)s characters.",
+                max=self._rating_feedback_max,
+            )
+        if not work_order_sudo._rating_get_partner():
+            return _("This work order has no customer contact to rate it.")
+        return False
 
     # ------------------------------------------------------------------ contracts

@@ -1,3 +1,4 @@
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -22,6 +23,9 @@ class MaintenanceRequest(models.Model):
     _name = "maintenance.request"
     _inherit = ["maintenance.request", "service.sla.mixin", "portal.mixin", "rating.mixin"]
 
+    # Given at creation, so that opening the work order's portal page never writes (its GET
+    # may be served by a read replica); portal.mixin would create it on first use.
+    access_token = fields.Char(default=lambda self: str(uuid.uuid4()))
     customer_id = fields.Many2one(
         "res.partner",
         compute="_compute_customer_id",
@@ -121,6 +125,7 @@ class MaintenanceRequest(models.Model):
         )
         for stage, stage_requests in flagged.grouped("stage_id").items():
             stage_requests._sla_on_stage_change(stage, self.browse())
+        requests.filtered(lambda r: r.stage_id.is_resolved)._rating_request_send()
         return requests
 
     def write(self, vals):
@@ -130,6 +135,8 @@ class MaintenanceRequest(models.Model):
         result = super().write(vals)
         if stage:
             self._sla_on_stage_change(stage, leaving_pause)
+            if stage.is_resolved:
+                self._rating_request_send()
         if vals.get("archive"):
             self._sla_cancel()
         return result
@@ -143,7 +150,15 @@ class MaintenanceRequest(models.Model):
             vals["severity"] = PRIORITY_SEVERITY[vals["priority"]]
 
     def message_post(self, **kwargs):
-        """A public reply of an internal user to the customer is the first response."""
+        """A public reply of an internal user to the customer is the first response.
+
+        A rating posted with a message (the chatter route lets anyone who may post send a
+        ``rating_value``) is refused: a work order is rated once, when resolved, through its
+        rating request (the e-mail's links or the rating form of its portal page)."""
+        if kwargs.get("rating_value"):
+            raise UserError(
+                _("A work order is rated from its page once it is resolved, not with a message.")
+            )
         message = super().message_post(**kwargs)
         if (
             message.message_type == "comment"
@@ -164,6 +179,68 @@ class MaintenanceRequest(models.Model):
     def _rating_get_parent_field_name(self):
         """Ratings roll up to the contract: its satisfaction figure."""
         return "contract_id"
+
+    def _mail_get_partner_fields(self, introspect_fields=False):
+        """The customer is the work order's contact: the notifications' portal link, and the
+        author of a message posted from the portal page with the access token alone."""
+        return ["customer_id"]
+
+    def _rating_request_send(self):
+        """Ask the customer to rate these resolved work orders, once per work order: one
+        already asked or rated (a rating exists, pending or given) is not asked again, even
+        when it is resolved a second time. The e-mail goes through the mail queue."""
+        if self.env.context.get("no_rating_request"):
+            return
+        template = self.env.ref(
+            "barcode_device_service.mail_template_work_order_rating", raise_if_not_found=False
+        )
+        if not template or not self:
+            return
+        # sudo: whether a work order was asked already is a fact about it, whoever resolves
+        # it (a Maintenance user who may not read ratings too); only their ids are read.
+        asked = {
+            res_id
+            for [res_id] in self.env["rating.rating"]
+            .sudo()
+            ._read_group([("res_model", "=", self._name), ("res_id", "in", self.ids)], ["res_id"])
+        }
+        for request in self.filtered(lambda r: r.id not in asked):
+            partner = request._rating_get_partner()
+            if partner:
+                request.rating_send_request(template, lang=partner.lang, force_send=False)
+
+    def _rating_pending(self):
+        """The rating the customer was asked for and has not given yet: the one the portal's
+        rating form applies. A work order resolved without a request (no customer contact
+        then) gets it now."""
+        self.ensure_one()
+        partner = self._rating_get_partner()
+        Rating = self.env["rating.rating"].sudo()
+        if not partner:
+            return Rating
+        # sudo: ratings are not readable by customers; the caller checked the work order.
+        # Core's helper finds the partner's pending rating, or creates it.
+        token = self.sudo()._rating_get_access_token(partner)
+        return Rating.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("access_token", "=", token),
+            ],
+            limit=1,
+        )
+
+    def action_view_ratings(self):
+        """The customer's rating of the work order."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
+        action["domain"] = [
+            ("res_model", "=", self._name),
+            ("res_id", "=", self.id),
+            ("consumed", "=", True),
+        ]
+        action["context"] = {"create": False}
+        return action
 
     def action_check_in(self):
         """The technician arrived on site: meets the arrival target."""
@@ -577,8 +654,11 @@ class MaintenanceRequest(models.Model):
                     }
                 )
                 plans.append((start, story, events))
-        # The chatter tells the story in dated notes: no tracking messages dated today.
-        requests = self.with_context(tracking_disable=True).create(vals_list)
+        # The chatter tells the story in dated notes: no tracking messages dated today, and
+        # no rating requests about work orders resolved weeks ago.
+        requests = self.with_context(tracking_disable=True, no_rating_request=True).create(
+            vals_list
+        )
         # Creation started the clocks now: they start again when the customer reported.
         requests.sla_line_ids.sudo().unlink()
         for request, (start, story, events) in zip(requests, plans, strict=True):

@@ -403,6 +403,18 @@ class ServiceContract(models.Model):
         }
         return action
 
+    def action_view_ratings(self):
+        """The customers' ratings of the contract's work orders: its satisfaction figure."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("rating.rating_rating_action")
+        action["domain"] = [
+            ("parent_res_model", "=", self._name),
+            ("parent_res_id", "=", self.id),
+            ("consumed", "=", True),
+        ]
+        action["context"] = {"create": False}
+        return action
+
     def _check_ready_to_activate(self):
         """Everything an active contract needs, with one clear message per problem."""
         self.ensure_one()

@@ -64,12 +64,33 @@ class ServiceSlaMixin(models.AbstractModel):
         index="btree_not_null",
     )
 
+    # Stored for the portal's work-order list, sorted on it: what is due next, in SQL.
+    sla_deadline = fields.Datetime(
+        string="Next SLA Deadline",
+        compute="_compute_sla_deadline",
+        store=True,
+        index="btree_not_null",
+        help="The earliest deadline of the milestones still awaited (the response's while it "
+        "is not met); empty while the clock is paused and once the work is resolved.",
+    )
+
     @api.depends("sla_line_ids.state")
     def _compute_sla_status(self):
         order = [key for key, _label in SLA_STATUSES]
         for record in self:
             states = set(record.sla_line_ids.mapped("state"))
             record.sla_status = next((s for s in order if s in states), False)
+
+    @api.depends("sla_line_ids.state", "sla_line_ids.deadline", "sla_line_ids.closed_at")
+    def _compute_sla_deadline(self):
+        for record in self:
+            # A milestone missed when its document was resolved (closed) awaits nothing.
+            deadlines = [
+                line.deadline
+                for line in record.sla_line_ids
+                if line.state in OPEN_STATES and line.deadline and not line.closed_at
+            ]
+            record.sla_deadline = min(deadlines, default=False)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -152,8 +152,10 @@ class DevicePortalCase(HttpCase):
         contract = cls.env["service.contract"].create(
             {
                 "partner_id": customer.id,
-                "date_start": "2026-01-01",
-                "date_end": "2026-12-31",
+                # Long enough for the clock of the day the tests run and for the frozen
+                # clocks of the tests.
+                "date_start": "2020-01-01",
+                "date_end": "2099-12-31",
                 "resource_calendar_id": cls.calendar.id,
                 "device_ids": [Command.set(device.ids)],
                 "company_id": company.id,
