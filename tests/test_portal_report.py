@@ -108,6 +108,9 @@ class TestPortalReport(DevicePortalCase):
         self.assertEqual(len(work_order), 1)
         self.assertEqual(response.status_code, 303)
         self.assertEqual(urlsplit(response.headers["Location"]).path, work_order.access_url)
+        page = self.url_open(response.headers["Location"])
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("The printer stops after every label", page.text)
         self.assertRecordValues(
             work_order,
             [
