@@ -31,6 +31,7 @@
         "data/service_stock_data.xml",
         "data/service_settlement_data.xml",
         "data/service_parts_data.xml",
+        "data/mail_template_data.xml",
         "data/mail_template_rating_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",

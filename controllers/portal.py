@@ -1,14 +1,58 @@
+import os
+import re
+import secrets
+from urllib.parse import urlencode
+
+import lxml.html
 from werkzeug.urls import url_encode
 
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.osv import expression
+from odoo.tools import html_sanitize, plaintext2html
+from odoo.tools.mimetypes import guess_mimetype
 
+from ..models.maintenance_equipment import SERVICE_URL_PATH
+from ..models.service_contract_sla import SEVERITIES
 from ..models.service_sla_line import MILESTONES
 from ..models.service_sla_mixin import CLOSED_STATES, MET_STATES
+
+# Label tokens are new_label_token()'s 22 URL-safe characters; anything far from that shape
+# is unknown without a query.
+LABEL_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# The fault form's one-time key (see maintenance.request.portal_submission_key).
+SUBMISSION_KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# Photos of a fault report: how many, how large, which kinds (checked on the content).
+PHOTO_MAX_COUNT = 5
+PHOTO_MAX_MB = 10
+PHOTO_MIMETYPES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+}
+# Closed work orders shown on a device's page (the work-order list has them all).
+DEVICE_PAST_WORK_ORDERS = 10
+
+
+def fault_description_html(text):
+    """The customer's description as the work order's HTML: plain text, line breaks kept,
+    markup taken out (scripts and styles with their content, any tag and attribute), the
+    words escaped. Empty when nothing readable is left."""
+    source = "<br>".join((text or "").strip().splitlines())
+    cleaned = html_sanitize(f"<div>{source}</div>") if source else ""
+    if not cleaned:
+        return ""
+    root = lxml.html.fragment_fromstring(str(cleaned), create_parent="div")
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    lines = [line.rstrip() for line in root.text_content().splitlines()]
+    plain = "\n".join(lines).strip()
+    return plaintext2html(plain) if plain else ""
+
 
 # Contracts: the ledger entries a customer sees, those the service manager has confirmed
 # (drafts under review, disputed and cancelled entries are not shown).
@@ -68,8 +112,222 @@ class DeviceServicePortal(CustomerPortal):
         ]
 
     # ------------------------------------------------------------------ devices
+    def _portal_device_searchbar_sortings(self):
+        env = request.env
+        return {
+            "name": {"label": env._("Name"), "order": "name, id"},
+            "serial": {"label": env._("Serial Number"), "order": "serial_no, id"},
+            "site": {"label": env._("Site"), "order": "site_id, name, id"},
+            "warranty": {"label": env._("Warranty End"), "order": "warranty_end_date, name, id"},
+        }
+
+    def _portal_device_searchbar_inputs(self):
+        env = request.env
+        return {
+            "all": {"input": "all", "label": env._("Search in All")},
+            "serial": {"input": "serial", "label": env._("Search in Serial Number")},
+            "barcode": {"input": "barcode", "label": env._("Search in Barcode")},
+            "site": {"input": "site", "label": env._("Search in Site")},
+        }
+
+    def _portal_device_search_domain(self, search_in, search):
+        fields_by_input = {
+            "serial": ["serial_no"],
+            "barcode": ["barcode"],
+            "site": ["site_id.name"],
+        }
+        names = fields_by_input.get(search_in) or [
+            name for names in fields_by_input.values() for name in names
+        ]
+        return expression.OR([[(name, "ilike", search)] for name in names])
+
+    def _portal_open_work_order_domain(self):
+        return [
+            *self._portal_work_order_domain(),
+            ("stage_id.done", "=", False),
+            ("archive", "=", False),
+        ]
+
+    def _portal_open_work_order_counts(self, devices):
+        """Open work orders per device, counted as the user in one grouped query."""
+        Request = request.env["maintenance.request"]
+        if not devices or not Request.has_access("read"):
+            return {}
+        groups = Request._read_group(
+            [*self._portal_open_work_order_domain(), ("equipment_id", "in", devices.ids)],
+            ["equipment_id"],
+            ["__count"],
+        )
+        return {device.id: count for device, count in groups}
+
+    @http.route(
+        ["/my/devices", "/my/devices/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    def portal_my_devices(self, page=1, sortby=None, search=None, search_in="all", **kw):
+        values = self._prepare_portal_layout_values()
+        Device = request.env["maintenance.equipment"]
+        sortings = self._portal_device_searchbar_sortings()
+        sortby = sortby if sortby in sortings else "name"
+        inputs = self._portal_device_searchbar_inputs()
+        search_in = search_in if search_in in inputs else "all"
+        search = (search or "").strip()
+
+        domain = self._portal_device_domain() if Device.has_access("read") else [(0, "=", 1)]
+        if search:
+            domain = expression.AND([domain, self._portal_device_search_domain(search_in, search)])
+        url_args = {"sortby": sortby}
+        if search:
+            url_args.update(search=search, search_in=search_in)
+        pager = portal_pager(
+            url="/my/devices",
+            url_args=url_args,
+            total=Device.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        # As the user: the record rules say which devices are theirs.
+        devices = Device.search(
+            domain,
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_devices_history"] = devices.ids[:100]
+        values.update(
+            {
+                # sudo: only to display the devices just found as the user (their model,
+                # site and contract, which the portal may not read on its own).
+                "devices": devices.sudo(),
+                "open_work_order_counts": self._portal_open_work_order_counts(devices),
+                "page_name": "device_service_device",
+                "device": None,
+                "pager": pager,
+                "default_url": "/my/devices",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_inputs": inputs,
+                "search_in": search_in,
+                "search": search,
+            }
+        )
+        return request.render("barcode_device_service.portal_my_devices", values)
+
+    @http.route(
+        "/my/devices/<int:device_id>", type="http", auth="user", website=True, readonly=True
+    )
+    def portal_my_device(self, device_id, report=None, **kw):
+        try:
+            # maintenance.equipment has no access token: the check is the user's own read
+            # access (the portal rule: their company's devices); the device comes back in
+            # sudo, to display what the portal may not read on its own (model, contract).
+            device_sudo = self._document_check_access("maintenance.equipment", device_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._portal_device_page_values(device_sudo, report_open=bool(report))
+        return request.render("barcode_device_service.portal_my_device", values)
+
+    def _portal_device_page_values(self, device_sudo, report_open=False):
+        values = self._prepare_portal_layout_values()
+        Request = request.env["maintenance.request"]
+        open_orders = past_orders = Request
+        past_count = 0
+        if Request.has_access("read"):
+            # As the user: their company's work orders on this device, open ones all, the
+            # latest of the closed (done or cancelled) ones.
+            on_device = ("equipment_id", "=", device_sudo.id)
+            open_orders = Request.search(
+                [*self._portal_open_work_order_domain(), on_device], order="id desc"
+            )
+            past_domain = [
+                *self._portal_work_order_domain(),
+                on_device,
+                "|",
+                ("stage_id.done", "=", True),
+                ("archive", "=", True),
+            ]
+            past_count = Request.search_count(past_domain)
+            past_orders = Request.search(
+                past_domain, order="id desc", limit=DEVICE_PAST_WORK_ORDERS
+            )
+        contract = device_sudo.active_contract_id
+        SlaTarget = request.env["service.contract.sla"]
+        sla_rows = [
+            {
+                "severity": SlaTarget._portal_severity_label(sla.severity),
+                "response": SlaTarget._portal_duration(sla.response_hours),
+                "arrival": sla.arrival_hours and SlaTarget._portal_duration(sla.arrival_hours),
+                "resolution": SlaTarget._portal_duration(sla.resolution_hours),
+            }
+            for sla in contract.sla_ids.sorted("severity")
+        ]
+        values.update(
+            {
+                "device": device_sudo,
+                "page_name": "device_service_device",
+                "contract": contract,
+                "sla_rows": sla_rows,
+                "severity_labels": {
+                    severity: SlaTarget._portal_severity_label(severity)
+                    for severity, _label in SEVERITIES
+                },
+                # sudo: to display work orders found as the user (their stage, technician).
+                "open_work_orders": open_orders.sudo(),
+                "past_work_orders": past_orders.sudo(),
+                "past_work_order_count": past_count,
+                # What the fault form accepts: the user's active devices still in service.
+                "can_report": device_sudo.active and device_sudo.device_state != "retired",
+                "report_open": report_open,
+            }
+        )
+        values.update(self._portal_fault_form_values(device=device_sudo))
+        return self._get_page_view_values(device_sudo, None, values, "my_devices_history", False)
 
     # ------------------------------------------------------------------ device label
+    @http.route(
+        ["/service/device", "/service/device/", "/service/device/<string:token>"],
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        readonly=True,
+    )
+    def portal_device_label(self, token="", **kw):
+        """The URL in the QR code of a device label. A contact of the device's customer gets
+        the device's page with the fault form open; a visitor not logged in logs in first
+        (whatever the token: the answer tells nothing); anyone else, and any unknown or
+        regenerated token, the same page that says nothing about any device."""
+        user = request.env.user
+        if user._is_public():
+            query = urlencode({"redirect": f"{SERVICE_URL_PATH}{token}"})
+            return request.redirect(f"/web/login?{query}")
+        device = self._portal_device_by_label(token)
+        if device and device.commercial_partner_id == user.commercial_partner_id:
+            if device.with_user(user).has_access("read"):
+                return request.redirect(f"/my/devices/{device.id}?report=1#report")
+        elif device and user._is_internal() and device.with_user(user).has_access("read"):
+            # The service desk's own people scanning a label with a phone: the device's form.
+            return request.redirect(f"/odoo/maintenance.equipment/{device.id}")
+        values = self._prepare_portal_layout_values()
+        values["page_name"] = "device_service_label"
+        return request.render(
+            "barcode_device_service.portal_device_label_unknown", values, status=404
+        )
+
+    def _portal_device_by_label(self, token):
+        """The device whose label carries ``token`` (empty when none), by the unique index
+        on the token."""
+        Device = request.env["maintenance.equipment"]
+        if not token or not LABEL_TOKEN_RE.fullmatch(token):
+            return Device
+        # sudo: the token is hidden from portal users; the caller checks who may see the
+        # device before revealing anything of it.
+        return Device.sudo().search_fetch(
+            [("label_token", "=", token)], ["commercial_partner_id"], limit=1
+        )
 
     # ------------------------------------------------------------------ work orders
     def _work_order_searchbar_sortings(self):
@@ -384,6 +642,196 @@ class DeviceServicePortal(CustomerPortal):
         ]
 
     # ------------------------------------------------------------------ report a fault
+    def _portal_reportable_device_domain(self):
+        return [*self._portal_device_domain(), ("device_state", "!=", "retired")]
+
+    def _portal_reportable_devices(self):
+        Device = request.env["maintenance.equipment"]
+        if not Device.has_access("read"):
+            return Device
+        return Device.search(self._portal_reportable_device_domain(), order="name, id")
+
+    def _portal_reportable_device(self, device_id):
+        """The user's device ``device_id`` if a fault may be reported on it: found as the
+        user (the record rules), active and not retired; empty otherwise."""
+        Device = request.env["maintenance.equipment"]
+        try:
+            device_id = int(device_id)
+        except (TypeError, ValueError):
+            return Device
+        if not Device.has_access("read"):
+            return Device
+        return Device.search(
+            [*self._portal_reportable_device_domain(), ("id", "=", device_id)], limit=1
+        )
+
+    def _portal_work_order_by_key(self, key):
+        """The work order the user's fault form with ``key`` already created, if any."""
+        Request = request.env["maintenance.request"]
+        if not key or not SUBMISSION_KEY_RE.fullmatch(key) or not Request.has_access("read"):
+            return Request
+        return Request.search(
+            [
+                *self._portal_work_order_domain(),
+                ("portal_submission_key", "=", key),
+                ("owner_user_id", "=", request.env.uid),
+            ],
+            limit=1,
+        )
+
+    def _portal_fault_form_values(self, device=None, form=None, errors=None, key=None):
+        """Values of the fault form (template portal_work_order_form): on a device's page
+        ``device`` is fixed, else the user chooses among their devices."""
+        env = request.env
+        SlaTarget = env["service.contract.sla"]
+        return {
+            "fault_device": device,
+            "fault_devices": env["maintenance.equipment"]
+            if device
+            else self._portal_reportable_devices(),
+            "fault_severities": [
+                (severity, SlaTarget._portal_severity_label(severity))
+                for severity, _label in SEVERITIES
+            ],
+            "fault_form": form
+            or {"device_id": device.id if device else "", "severity": "p3", "description": ""},
+            "fault_errors": errors or {},
+            # One key per rendering of the form: sending it twice creates one work order.
+            "fault_submission_key": key or secrets.token_urlsafe(16),
+            "photo_max_count": PHOTO_MAX_COUNT,
+            "photo_max_mb": PHOTO_MAX_MB,
+            "photo_types": ", ".join(PHOTO_MIMETYPES.values()),
+            "photo_accept": ",".join(PHOTO_MIMETYPES),
+        }
+
+    def _portal_fault_page_values(self, **form_values):
+        values = self._prepare_portal_layout_values()
+        values["page_name"] = "device_service_report"
+        values.update(self._portal_fault_form_values(**form_values))
+        return values
+
+    @http.route(
+        "/my/work-orders/new",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+        readonly=True,
+    )
+    def portal_work_order_new(self, device_id=None, submitted=None, **kw):
+        """The fault form; ``device_id`` preselects one of the user's devices. ``submitted``
+        is the key of a form already sent (see the POST): its work order is shown."""
+        if submitted:
+            work_order = self._portal_work_order_by_key(submitted)
+            if work_order:
+                return request.redirect(work_order.access_url)
+        device = self._portal_reportable_device(device_id) if device_id else None
+        form = {"device_id": device.id if device else "", "severity": "p3", "description": ""}
+        values = self._portal_fault_page_values(form=form)
+        return request.render("barcode_device_service.portal_work_order_new", values)
+
+    @http.route("/my/work-orders/new", type="http", auth="user", methods=["POST"], website=True)
+    def portal_work_order_create(self, **post):
+        """Create the work order of a fault report. Only the form's own fields are read:
+        anything else posted (customer, contract, technician, stage, price) is ignored."""
+        key = post.get("submission_key") or ""
+        existing = self._portal_work_order_by_key(key)
+        if existing:
+            return request.redirect(existing.access_url)
+        form, errors, device, description, photos = self._portal_fault_validate(post)
+        if not SUBMISSION_KEY_RE.fullmatch(key):
+            key = None
+            errors["general"] = request.env._(
+                "The form was incomplete: check what you typed and send it again."
+            )
+        if not errors:
+            try:
+                # A refusal after the creation began takes the whole creation back.
+                with request.env.cr.savepoint():
+                    # sudo: a portal user cannot create work orders; the values were checked
+                    # above (the device is theirs, the severity one of ours, the description
+                    # sanitized, the photos images) and are the only ones given.
+                    work_order = (
+                        request.env["maintenance.request"]
+                        .sudo()
+                        ._portal_report_fault(
+                            device.sudo(), form["severity"], description, photos, key
+                        )
+                    )
+            except (UserError, ValidationError) as error:
+                errors["general"] = error.args[0]
+            else:
+                if not work_order:
+                    # The same form sent twice at once: the other sending created the work
+                    # order, committed after this transaction began; a new request finds it.
+                    return request.redirect(f"/my/work-orders/new?{urlencode({'submitted': key})}")
+                return request.redirect(work_order.access_url)
+        if photos or errors.get("photos"):
+            errors.setdefault(
+                "photos_again",
+                request.env._("Photos are not kept when the form comes back: choose them again."),
+            )
+        values = self._portal_fault_page_values(form=form, errors=errors, key=key)
+        return request.render("barcode_device_service.portal_work_order_new", values)
+
+    def _portal_fault_validate(self, post):
+        """Check the fault form; return what was typed (to show it again), the errors by
+        field, and the checked device, description HTML and photos."""
+        env = request.env
+        form = {
+            "device_id": post.get("device_id") or "",
+            "severity": post.get("severity") or "",
+            "description": post.get("description") or "",
+        }
+        errors = {}
+        device = self._portal_reportable_device(form["device_id"])
+        if not device:
+            errors["device_id"] = env._("Choose one of your devices.")
+        if form["severity"] not in dict(SEVERITIES):
+            errors["severity"] = env._("Choose how urgent the fault is.")
+        description = fault_description_html(form["description"])
+        if not description:
+            errors["description"] = env._(
+                "Describe the fault: what happens, since when, any message the device shows."
+            )
+        photos, photo_errors = self._portal_fault_photos()
+        if photo_errors:
+            errors["photos"] = " ".join(photo_errors)
+        return form, errors, device, description, photos
+
+    def _portal_fault_photos(self):
+        """The photos sent with the form as ``(file name, content)``, and what is wrong with
+        them: too many, too large, or not an image (by their content, not their name)."""
+        env = request.env
+        files = [f for f in request.httprequest.files.getlist("photos") if f.filename]
+        if len(files) > PHOTO_MAX_COUNT:
+            return [], [
+                env._(
+                    "Attach at most %(count)s photos (you chose %(chosen)s).",
+                    count=PHOTO_MAX_COUNT,
+                    chosen=len(files),
+                )
+            ]
+        photos, problems = [], []
+        limit = PHOTO_MAX_MB * 1024 * 1024
+        for file in files:
+            name = os.path.basename(file.filename.replace("\\", "/"))[:120] or "photo"
+            content = file.read(limit + 1)
+            if len(content) > limit:
+                problems.append(
+                    env._("%(name)s is larger than %(size)s MB.", name=name, size=PHOTO_MAX_MB)
+                )
+            elif not content or guess_mimetype(content) not in PHOTO_MIMETYPES:
+                problems.append(
+                    env._(
+                        "%(name)s is not a photo: attach %(types)s images.",
+                        name=name,
+                        types=", ".join(PHOTO_MIMETYPES.values()),
+                    )
+                )
+            else:
+                photos.append((name, content))
+        return photos, problems
 
     # ------------------------------------------------------------------ rating
     _rating_feedback_max = 2000

@@ -6,7 +6,14 @@ import pytz
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
-from ..tools.sla_time import add_working_hours, aware_utc, window_days, working_hours_between
+from ..tools.sla_time import (
+    add_working_hours,
+    aware_utc,
+    naive_utc,
+    next_working_instant,
+    window_days,
+    working_hours_between,
+)
 
 # A deadline further than ten years away is not a deadline: stop widening the window there.
 MAX_WINDOW_DAYS = 3660
@@ -99,6 +106,21 @@ class ResourceCalendar(models.Model):
             intervals = self._sla_intervals(start, start + timedelta(days=days))
             deadline = add_working_hours(intervals, start, hours)
         return deadline
+
+    def _sla_clock_start(self, when):
+        """The instant a clock started at ``when`` (naive UTC) begins to count in this
+        calendar: ``when`` inside working time, else the next working period's start (naive
+        UTC); False when the calendar has no working time in the next ten years."""
+        self.ensure_one()
+        start = aware_utc(when)
+        days = self._sla_window_days(0.0)
+        begin = None
+        while begin is None and days < MAX_WINDOW_DAYS:
+            begin = next_working_instant(
+                self._sla_intervals(start, start + timedelta(days=days)), start
+            )
+            days *= 2
+        return naive_utc(begin) if begin else False
 
     def _sla_hours_in_spans(self, spans_by_key):
         """Working hours of this calendar inside spans, summed per key: ``spans_by_key``

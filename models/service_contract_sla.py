@@ -1,5 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 SEVERITIES = [
     ("p1", "P1 - Line stopped"),
@@ -7,6 +10,13 @@ SEVERITIES = [
     ("p3", "P3 - Normal"),
     ("p4", "P4 - Planned"),
 ]
+# The severities in the customer's words (portal fault form, device page, e-mails).
+PORTAL_SEVERITY_LABELS = {
+    "p1": _lt("Line stopped - production is down"),
+    "p2": _lt("Degraded - working with problems"),
+    "p3": _lt("Normal - a fault without urgency"),
+    "p4": _lt("Planned - a visit or question"),
+}
 
 
 class ServiceContractSla(models.Model):
@@ -72,3 +82,23 @@ class ServiceContractSla(models.Model):
                         severity=severity,
                     )
                 )
+
+    @api.model
+    def _portal_severity_label(self, severity):
+        """The customer's words for ``severity``, in the environment's language."""
+        label = PORTAL_SEVERITY_LABELS.get(severity)
+        return self.env._(label) if label else ""
+
+    @api.model
+    def _portal_duration(self, hours):
+        """A target in words a customer reads at a glance: "30 minutes", "2 hours",
+        "1 h 30 min"."""
+        minutes = round(hours * 60)
+        if minutes < 60:
+            return self.env._("%(minutes)s minutes", minutes=minutes)
+        whole, rest = divmod(minutes, 60)
+        if rest:
+            return self.env._("%(hours)s h %(minutes)s min", hours=whole, minutes=rest)
+        if whole == 1:
+            return self.env._("1 hour")
+        return self.env._("%(hours)s hours", hours=whole)

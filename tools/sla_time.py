@@ -55,6 +55,13 @@ def add_working_hours(intervals, start, hours):
     return None
 
 
+def next_working_instant(intervals, instant):
+    """When a clock started at ``instant`` begins to count: ``instant`` itself inside working
+    time, else the start of the next working period (a report on Saturday counts from
+    Monday morning). None when the intervals end before any working time."""
+    return add_working_hours(intervals, instant, 0.0)
+
+
 def window_days(hours, hours_per_day):
     """Calendar days of intervals to fetch so that ``hours`` of work surely fit: the work
     days needed, doubled for weekends, plus two weeks for public holidays."""
