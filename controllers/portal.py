@@ -79,9 +79,7 @@ class DeviceServicePortal(CustomerPortal):
         if "work_order_count" in counters:
             Request = env["maintenance.request"]
             values["work_order_count"] = (
-                Request.search_count(
-                    [*self._portal_work_order_domain(), ("stage_id.done", "=", False)]
-                )
+                Request.search_count(self._portal_open_work_order_domain())
                 if Request.has_access("read")
                 else 0
             )
@@ -104,6 +102,14 @@ class DeviceServicePortal(CustomerPortal):
 
     def _portal_work_order_domain(self):
         return [("commercial_partner_id", "=", self._portal_partner().id)]
+
+    def _portal_open_work_order_domain(self):
+        """Open: neither done nor cancelled (archived)."""
+        return [
+            *self._portal_work_order_domain(),
+            ("stage_id.done", "=", False),
+            ("archive", "=", False),
+        ]
 
     def _portal_contract_domain(self):
         return [
@@ -140,13 +146,6 @@ class DeviceServicePortal(CustomerPortal):
             name for names in fields_by_input.values() for name in names
         ]
         return expression.OR([[(name, "ilike", search)] for name in names])
-
-    def _portal_open_work_order_domain(self):
-        return [
-            *self._portal_work_order_domain(),
-            ("stage_id.done", "=", False),
-            ("archive", "=", False),
-        ]
 
     def _portal_open_work_order_counts(self, devices):
         """Open work orders per device, counted as the user in one grouped query."""
@@ -348,8 +347,15 @@ class DeviceServicePortal(CustomerPortal):
         _ = request.env._
         return {
             "all": {"label": _("All"), "domain": []},
-            "open": {"label": _("Open"), "domain": [("stage_id.done", "=", False)]},
-            "closed": {"label": _("Closed"), "domain": [("stage_id.done", "=", True)]},
+            # Cancelled (archived) work orders are closed, as on the device page.
+            "open": {
+                "label": _("Open"),
+                "domain": [("stage_id.done", "=", False), ("archive", "=", False)],
+            },
+            "closed": {
+                "label": _("Closed"),
+                "domain": ["|", ("stage_id.done", "=", True), ("archive", "=", True)],
+            },
             "at_risk": {"label": _("At Risk"), "domain": [("sla_status", "=", "warning")]},
             "breached": {"label": _("Breached"), "domain": [("sla_status", "=", "breached")]},
         }

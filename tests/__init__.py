@@ -15,6 +15,7 @@ from . import (
     test_portal_home,
     test_portal_rating,
     test_portal_report,
+    test_portal_tour,
     test_portal_work_orders,
     test_price_lock,
     test_security,
