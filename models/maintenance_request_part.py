@@ -476,6 +476,8 @@ class MaintenanceRequestPart(models.Model):
                 continue
             rounding = part.product_uom_id.rounding
             if float_compare(wanted[key], available.get(key, 0.0), precision_rounding=rounding) > 0:
+                # Worked out before the message: the term extractor cannot read f-strings.
+                lot = f" ({part.lot_id.name})" if part.lot_id else ""
                 raise UserError(
                     _(
                         "Only %(available)s %(uom)s of %(product)s%(lot)s are available at "
@@ -484,7 +486,7 @@ class MaintenanceRequestPart(models.Model):
                         available=available.get(key, 0.0),
                         uom=part.product_uom_id.name,
                         product=part.product_id.display_name,
-                        lot=f" ({part.lot_id.name})" if part.lot_id else "",
+                        lot=lot,
                         location=part.location_id.display_name,
                         wanted=wanted[key],
                     )

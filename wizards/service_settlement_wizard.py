@@ -429,7 +429,7 @@ class ServiceSettlementWizard(models.TransientModel):
                 raise UserError(
                     _(
                         "Choose the product of the %(field)s lines.",
-                        field=self._fields[f"{field}_product_id"].string.lower(),
+                        field=self._fields[field + "_product_id"].string.lower(),
                     )
                 )
             if product.company_id and product.company_id != self.company_id:
