@@ -333,7 +333,7 @@ class DeviceServicePortal(CustomerPortal):
         _ = request.env._
         return {
             "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
-            "reference": {"label": _("Reference"), "order": "name, id desc"},
+            "reference": {"label": _("Reference"), "order": "reference, id"},
             "severity": {"label": _("Severity"), "order": "severity, id desc"},
             "stage": {"label": _("Stage"), "order": "stage_id, id desc"},
             # The earliest deadline still awaited: the response's until it is met.
@@ -372,7 +372,7 @@ class DeviceServicePortal(CustomerPortal):
 
     def _work_order_search_domain(self, search_in, search):
         domains = {
-            "reference": [("name", "ilike", search)],
+            "reference": ["|", ("reference", "ilike", search), ("name", "ilike", search)],
             "device": [("equipment_id.name", "ilike", search)],
             "serial": [("equipment_id.serial_no", "ilike", search)],
             "description": [("description", "ilike", search)],

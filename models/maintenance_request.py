@@ -22,10 +22,17 @@ PORTAL_SUBMISSION_KEY_CONSTRAINT = "maintenance_request_portal_submission_key_un
 class MaintenanceRequest(models.Model):
     _name = "maintenance.request"
     _inherit = ["maintenance.request", "service.sla.mixin", "portal.mixin", "rating.mixin"]
+    _rec_names_search = ["name", "reference"]
 
     # Given at creation, so that opening the work order's portal page never writes (its GET
     # may be served by a read replica); portal.mixin would create it on first use.
     access_token = fields.Char(default=lambda self: str(uuid.uuid4()))
+    reference = fields.Char(
+        readonly=True,
+        copy=False,
+        index="trigram",
+        help="The work order's number, given when it is created.",
+    )
     customer_id = fields.Many2one(
         "res.partner",
         compute="_compute_customer_id",
@@ -114,8 +121,15 @@ class MaintenanceRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # sudo: whoever may create a work order gets its number, sequence reader or not.
+        Sequence = self.env["ir.sequence"].sudo()
         for vals in vals_list:
             self._sync_severity_priority(vals)
+            if not vals.get("reference"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["reference"] = Sequence.with_company(company).next_by_code(
+                    "maintenance.request.reference"
+                )
         requests = super().create(vals_list)
         # A work order created straight into a flagged stage (waiting, in progress, done)
         # gets what a move into that stage would give it.
@@ -568,7 +582,7 @@ class MaintenanceRequest(models.Model):
             )
 
         values = {
-            "reference": f"#{request.id}",
+            "reference": request.reference or f"#{request.id}",
             "subject": request.name,
             "device": request.equipment_id.name,
             "serial": request.equipment_id.serial_no or "",

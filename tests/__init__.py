@@ -29,4 +29,5 @@ from . import (
     test_stock_flow,
     test_tour,
     test_work_order_parts,
+    test_work_order_reference,
 )

@@ -396,10 +396,11 @@ class TestPortalReport(DevicePortalCase):
         self.assertEqual(message.partner_ids, self.portal_user.partner_id)
         self.assertEqual(message.author_id, self.company.partner_id)
         self.assertIn("service@label-printers.example", message.email_from)
-        self.assertIn(f"#{work_order.id}", message.subject)
+        self.assertRegex(work_order.reference, r"^WO/\d{4}/\d{5}$")
+        self.assertIn(work_order.reference, message.subject)
         body = " ".join(str(message.body).split())
         for text in (
-            f"#{work_order.id}",
+            work_order.reference,
             self.device.name,
             "SN-bds_portal_a",
             "Degraded - working with problems",

@@ -66,7 +66,7 @@ registry.category("web_tour.tours").add("barcode_device_service_portal_report_fa
         {
             content: "The new work order is listed with its response deadline",
             trigger:
-                "tr:has(a:contains(Labels feed crooked)) td.text-end:not(:empty):contains(:)",
+                "tr:has(td:contains(Labels feed crooked)):has(a:contains(WO/)) td.text-end:contains(:)",
         },
     ],
 });
