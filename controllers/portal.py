@@ -589,6 +589,8 @@ class DeviceServicePortal(CustomerPortal):
         _ = request.env._
         events = [(self._work_order_reported_at(work_order_sudo), "reported", _("Reported"), "")]
         stage_field = request.env["ir.model.fields"]._get(work_order_sudo._name, "stage_id")
+        # sudo: portal users read no tracking values nor stages by themselves; these are the
+        # stage changes of the one work order the caller was just allowed to see.
         trackings = (
             request.env["mail.tracking.value"]
             .sudo()
