@@ -68,28 +68,15 @@ class DeviceServicePortal(CustomerPortal):
         """One counting query per counter, as the portal user: the record rules say what
         is theirs."""
         values = super()._prepare_home_portal_values(counters)
-        env = request.env
-        if "device_count" in counters:
-            Device = env["maintenance.equipment"]
-            values["device_count"] = (
-                Device.search_count(self._portal_device_domain())
-                if Device.has_access("read")
-                else 0
-            )
-        if "work_order_count" in counters:
-            Request = env["maintenance.request"]
-            values["work_order_count"] = (
-                Request.search_count(self._portal_open_work_order_domain())
-                if Request.has_access("read")
-                else 0
-            )
-        if "service_contract_count" in counters:
-            Contract = env["service.contract"]
-            values["service_contract_count"] = (
-                Contract.search_count(self._portal_contract_domain())
-                if Contract.has_access("read")
-                else 0
-            )
+        counted = {
+            "device_count": ("maintenance.equipment", self._portal_device_domain),
+            "work_order_count": ("maintenance.request", self._portal_open_work_order_domain),
+            "service_contract_count": ("service.contract", self._portal_contract_domain),
+        }
+        for counter, (model, domain) in counted.items():
+            if counter in counters:
+                Model = request.env[model]
+                values[counter] = Model.search_count(domain()) if Model.has_access("read") else 0
         return values
 
     def _portal_partner(self):
@@ -1001,7 +988,8 @@ class DeviceServicePortal(CustomerPortal):
         values = {
             "contract": contract_sudo,
             "page_name": "device_service_contract",
-            "hours_label": self._contract_hours_label,
+            # The same words as on the device page and in the acknowledgement.
+            "hours_label": request.env["service.contract.sla"]._portal_duration,
             **self._contract_ledger_values(contract_sudo, period),
         }
         values = self._get_page_view_values(
@@ -1047,15 +1035,3 @@ class DeviceServicePortal(CustomerPortal):
             "ledger_entries": entries,
             "unknown_period": unknown_period,
         }
-
-    @staticmethod
-    def _contract_hours_label(hours):
-        """An SLA target in the customer's words: "30 min", "4 h", "1 h 30 min"."""
-        env = request.env
-        minutes = round((hours or 0.0) * 60)
-        whole, rest = divmod(minutes, 60)
-        if whole and rest:
-            return env._("%(hours)s h %(minutes)s min", hours=whole, minutes=rest)
-        if whole:
-            return env._("%(hours)s h", hours=whole)
-        return env._("%(minutes)s min", minutes=rest)
