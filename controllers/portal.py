@@ -37,6 +37,10 @@ PHOTO_MIMETYPES = {
 # Closed work orders shown on a device's page (the work-order list has them all).
 DEVICE_PAST_WORK_ORDERS = 10
 
+# A work order is open until done or cancelled (archived), on every portal page alike.
+OPEN_WORK_ORDERS = [("stage_id.done", "=", False), ("archive", "=", False)]
+CLOSED_WORK_ORDERS = ["|", ("stage_id.done", "=", True), ("archive", "=", True)]
+
 
 def fault_description_html(text):
     """The customer's description as the work order's HTML: plain text, line breaks kept,
@@ -91,12 +95,7 @@ class DeviceServicePortal(CustomerPortal):
         return [("commercial_partner_id", "=", self._portal_partner().id)]
 
     def _portal_open_work_order_domain(self):
-        """Open: neither done nor cancelled (archived)."""
-        return [
-            *self._portal_work_order_domain(),
-            ("stage_id.done", "=", False),
-            ("archive", "=", False),
-        ]
+        return [*self._portal_work_order_domain(), *OPEN_WORK_ORDERS]
 
     def _portal_contract_domain(self):
         return [
@@ -231,9 +230,7 @@ class DeviceServicePortal(CustomerPortal):
             past_domain = [
                 *self._portal_work_order_domain(),
                 on_device,
-                "|",
-                ("stage_id.done", "=", True),
-                ("archive", "=", True),
+                *CLOSED_WORK_ORDERS,
             ]
             past_count = Request.search_count(past_domain)
             past_orders = Request.search(
@@ -334,15 +331,8 @@ class DeviceServicePortal(CustomerPortal):
         _ = request.env._
         return {
             "all": {"label": _("All"), "domain": []},
-            # Cancelled (archived) work orders are closed, as on the device page.
-            "open": {
-                "label": _("Open"),
-                "domain": [("stage_id.done", "=", False), ("archive", "=", False)],
-            },
-            "closed": {
-                "label": _("Closed"),
-                "domain": ["|", ("stage_id.done", "=", True), ("archive", "=", True)],
-            },
+            "open": {"label": _("Open"), "domain": OPEN_WORK_ORDERS},
+            "closed": {"label": _("Closed"), "domain": CLOSED_WORK_ORDERS},
             "at_risk": {"label": _("At Risk"), "domain": [("sla_status", "=", "warning")]},
             "breached": {"label": _("Breached"), "domain": [("sla_status", "=", "breached")]},
         }
