@@ -123,7 +123,8 @@ class MaintenanceEquipment(models.Model):
         "contract_id",
         string="Service Contracts",
         copy=False,
-        help="Every contract that covers or covered this device.",
+        help="Every contract that covers or covered this device, except the active contracts "
+        "of a former owner: a device handed to another customer leaves them.",
     )
     active_contract_id = fields.Many2one(
         "service.contract", compute="_compute_active_contract_id", string="Current Contract"
