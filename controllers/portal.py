@@ -348,10 +348,14 @@ class DeviceServicePortal(CustomerPortal):
         }
 
     def _work_order_search_domain(self, search_in, search):
+        # sudo: the devices are only matched by name or serial number here, the work orders
+        # are still searched as the user (the record rules): a customer finds their own past
+        # work orders on a device handed since to another customer, and nothing else.
+        Device = request.env["maintenance.equipment"].sudo().with_context(active_test=False)
         domains = {
             "reference": ["|", ("reference", "ilike", search), ("name", "ilike", search)],
-            "device": [("equipment_id.name", "ilike", search)],
-            "serial": [("equipment_id.serial_no", "ilike", search)],
+            "device": [("equipment_id", "in", Device._search([("name", "ilike", search)]))],
+            "serial": [("equipment_id", "in", Device._search([("serial_no", "ilike", search)]))],
             "description": [("description", "ilike", search)],
         }
         return domains.get(search_in) or expression.OR(domains.values())
@@ -416,6 +420,12 @@ class DeviceServicePortal(CustomerPortal):
         values.update(
             {
                 "work_orders": work_orders,
+                # sudo: the devices of the work orders just listed as the user (theirs, by
+                # the record rules), for their name and serial number: a work order stays the
+                # customer's after its device went to another customer.
+                "work_order_devices": {
+                    work_order.id: work_order.equipment_id for work_order in work_orders.sudo()
+                },
                 "time_zones": self._work_order_time_zones(work_orders),
                 "page_name": "device_service_work_order",
                 "work_order": False,

@@ -2,7 +2,7 @@ import secrets
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -123,7 +123,8 @@ class MaintenanceEquipment(models.Model):
         "contract_id",
         string="Service Contracts",
         copy=False,
-        help="Every contract that covers or covered this device.",
+        help="Every contract that covers or covered this device, except the active contracts "
+        "of a former owner: a device handed to another customer leaves them.",
     )
     active_contract_id = fields.Many2one(
         "service.contract", compute="_compute_active_contract_id", string="Current Contract"
@@ -162,18 +163,29 @@ class MaintenanceEquipment(models.Model):
             token = device.sudo().label_token
             device.service_url = f"{base_url}{SERVICE_URL_PATH}{token}" if token else False
 
-    @api.depends("contract_ids.state", "contract_ids.date_start", "contract_ids.date_end")
+    @api.depends(
+        "commercial_partner_id",
+        "contract_ids.state",
+        "contract_ids.date_start",
+        "contract_ids.date_end",
+        "contract_ids.commercial_partner_id",
+    )
     def _compute_active_contract_id(self):
         today = fields.Date.context_today(self)
         for device in self:
             device.active_contract_id = device._active_contract_on(today)
 
-    def _active_contract_on(self, day):
-        """The active contract covering this device on ``day`` (empty when none)."""
+    def _active_contract_on(self, day, customer=None):
+        """The active contract of ``customer`` (by default the device's owner) covering this
+        device on ``day``, empty when none. Coverage is the customer's: a contract of
+        another customer that still lists the device never covers it for this one."""
         self.ensure_one()
         day = fields.Date.to_date(day)
+        owner = (self.customer_id if customer is None else customer).commercial_partner_id
         return self.contract_ids.filtered(
-            lambda c: c.state == "active" and c.date_start <= day <= c.date_end
+            lambda c: c.state == "active"
+            and c.commercial_partner_id == owner
+            and c.date_start <= day <= c.date_end
         )[:1]
 
     def _compute_delivery_count(self):
@@ -334,7 +346,8 @@ class MaintenanceEquipment(models.Model):
 
     def write(self, vals):
         """Refuse an emptied barcode, a token typed by hand and identifiers already taken;
-        stamp the date of the lifecycle state a device enters."""
+        stamp the date of the lifecycle state a device enters; a device handed to another
+        customer leaves the former owner's contracts (see _end_former_coverage)."""
         if "label_token" in vals:
             self._check_label_token_write()
         if "barcode" in vals:
@@ -355,6 +368,10 @@ class MaintenanceEquipment(models.Model):
                     for device in self
                 ]
             )
+        handed_over = self.browse()
+        if "customer_id" in vals:
+            new_owner = self.env["res.partner"].browse(vals["customer_id"]).commercial_partner_id
+            handed_over = self.filtered(lambda d: d.commercial_partner_id != new_owner)
         date_field = STATE_DATE_FIELDS.get(vals.get("device_state"))
         entering = self.browse()
         if date_field and not vals.get(date_field):
@@ -366,6 +383,8 @@ class MaintenanceEquipment(models.Model):
             super(MaintenanceEquipment, entering).write(
                 {date_field: fields.Date.context_today(self)}
             )
+        if handed_over:
+            handed_over._end_former_coverage()
         return result
 
     def _check_company(self, fnames=None):
@@ -534,6 +553,52 @@ class MaintenanceEquipment(models.Model):
     @api.model
     def _warranty_end(self, start, months):
         return start + relativedelta(months=months, days=-1) if start and months else False
+
+    def _end_former_coverage(self):
+        """These devices changed owner: the active contracts of another customer stop
+        covering them, with a note on each contract and device.
+
+        Coverage follows ownership, and the change of owner is not refused: it also comes
+        from a validated delivery of the serial number to another customer (stock_move.py),
+        which a warehouse user who may not see contracts must be able to validate. A device
+        handed back does not return to its former contract by itself: the account manager
+        adds it again. Work orders already opened keep their contract, so their SLA and
+        penalties stay with the customer who reported them.
+        """
+        # sudo: whoever may change a device's owner (a technician, a delivery) ends the
+        # former owner's coverage of it, contract manager or not; only that link is removed.
+        contracts = (
+            self.env["service.contract"]
+            .sudo()
+            .search([("state", "=", "active"), ("device_ids", "in", self.ids)])
+        )
+        for contract in contracts:
+            leaving = contract.device_ids.filtered(
+                lambda d, c=contract: d.id in self.ids
+                and d.commercial_partner_id != c.commercial_partner_id
+            )
+            if not leaving:
+                continue
+            contract.write({"device_ids": [Command.unlink(device.id) for device in leaving]})
+            for device in leaving:
+                new_owner = device.customer_id.display_name or _("no customer")
+                contract._message_log(
+                    body=_(
+                        "Device %(device)s now belongs to %(customer)s: this contract no longer "
+                        "covers it. Its work orders opened before keep this contract.",
+                        device=device.display_name,
+                        customer=new_owner,
+                    )
+                )
+                device._message_log(
+                    body=_(
+                        "Now belongs to %(customer)s: no longer covered by contract "
+                        "%(contract)s of %(former)s.",
+                        customer=new_owner,
+                        contract=contract.name,
+                        former=contract.partner_id.display_name,
+                    )
+                )
 
     def action_regenerate_label_token(self):
         """Give the devices new label tokens: the printed labels stop working at once."""

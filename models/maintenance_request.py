@@ -56,7 +56,8 @@ class MaintenanceRequest(models.Model):
         index="btree_not_null",
         tracking=True,
         check_company=True,
-        domain="[('state', '=', 'active'), ('device_ids', 'in', equipment_id)]",
+        domain="[('state', '=', 'active'), ('device_ids', 'in', equipment_id), "
+        "('commercial_partner_id', '=', commercial_partner_id)]",
     )
     severity = fields.Selection(SEVERITIES, default="p3", required=True, tracking=True)
     channel = fields.Selection(
@@ -106,14 +107,18 @@ class MaintenanceRequest(models.Model):
             if request.equipment_id.customer_id:
                 request.customer_id = request.equipment_id.customer_id
 
-    @api.depends("equipment_id", "request_date")
+    @api.depends("equipment_id", "customer_id", "request_date")
     def _compute_contract_id(self):
         for request in self:
             day = request.request_date or fields.Date.context_today(request)
             # As superuser: the contract covering the device is a fact of the device, found
-            # for any user who may open a work order on it, contract reader or not.
+            # for any user who may open a work order on it, contract reader or not. Only the
+            # work order's own customer's contracts: a device handed over must not book the
+            # new owner's faults (SLA, penalties) under the former owner's contract.
             device = request.equipment_id.sudo()
-            request.contract_id = device._active_contract_on(day) if device else False
+            request.contract_id = (
+                device._active_contract_on(day, request.customer_id) if device else False
+            )
 
     @api.onchange("severity")
     def _onchange_severity(self):

@@ -287,6 +287,24 @@ class ServiceContract(models.Model):
         """A device is covered by one active contract at a time."""
         self.filtered(lambda c: c.state == "active")._raise_coverage_conflict()
 
+    @api.constrains("state", "partner_id", "device_ids")
+    def _check_devices_of_customer(self):
+        """An active contract covers devices of its own customer only: coverage follows
+        ownership (a device handed to another customer leaves it, see
+        maintenance.equipment._end_former_coverage)."""
+        for contract in self.filtered(lambda c: c.state == "active"):
+            foreign = contract.device_ids.filtered(
+                lambda d, c=contract: d.commercial_partner_id != c.commercial_partner_id
+            )
+            if foreign:
+                raise ValidationError(
+                    _(
+                        "Device %(device)s does not belong to customer %(customer)s.",
+                        device=foreign[0].display_name,
+                        customer=contract.partner_id.display_name,
+                    )
+                )
+
     def _raise_coverage_conflict(self):
         """Refuse when a device of these contracts is covered by another active contract
         over an overlapping period (checked before activation, so nothing is written)."""

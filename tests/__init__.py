@@ -3,6 +3,7 @@ from . import (
     test_crawler,
     test_demo_history,
     test_device,
+    test_device_handover,
     test_device_menu,
     test_i18n,
     test_labels,

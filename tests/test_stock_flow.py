@@ -281,6 +281,34 @@ class TestDeliveryRegistersDevices(DeviceServiceCase):
         self.assertEqual(device_1.serial_no, device_2.serial_no)
         self.assertEqual(device_2.customer_id, self.customer_2)
 
+    @freeze_time("2026-03-02 09:00:00")
+    def test_redelivery_to_another_customer_ends_the_former_coverage(self):
+        """A warehouse user who may not see contracts validates the delivery of a unit
+        covered by its former owner's contract: the delivery goes through and the contract
+        lets the device go."""
+        picking = self._delivery(self.lots[:1])
+        self._validate(picking, self.lots[:1])
+        device = self._devices()
+        contract = self.env["service.contract"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_start": "2026-01-01",
+                "date_end": "2026-12-31",
+                "device_ids": [(6, 0, device.ids)],
+                "company_id": self.company.id,
+            }
+        )
+        contract.action_activate()
+        self._return(picking, self.lots[:1])
+        self.assertIn(device, contract.device_ids, "back in stock, still the customer's")
+
+        redelivery = self._delivery(self.lots[:1], partner=self.site_2, user=self.warehouse_user)
+        self._validate(redelivery.with_user(self.warehouse_user), self.lots[:1])
+        self.assertEqual(redelivery.state, "done")
+        self.assertEqual(device.customer_id, self.customer_2)
+        self.assertNotIn(device, contract.device_ids)
+        self.assertIn(device.name, contract.message_ids[:1].body)
+
     def test_warehouse_user_without_device_rights_registers_devices(self):
         picking = self._delivery(self.lots[:1], user=self.warehouse_user)
         self._validate(picking.with_user(self.warehouse_user), self.lots[:1])
