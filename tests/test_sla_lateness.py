@@ -97,6 +97,24 @@ class TestSlaLateness(LedgerCase):
         self._assert_charged_once(response, 2.5)
         self.assertEqual(len(self._entries(contract)), 1)
 
+    def test_scrapping_a_work_order_ends_its_clock(self):
+        """Done without a solution (core's Scrap stage): closed like a resolved one, the
+        missed arrival final, the resolution no longer counting."""
+        contract = self._per_hour_contract("arrival")
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p1", on_site=True)
+        self._run_job("2026-06-01 14:30:00")
+        with freeze_time("2026-06-01 16:00:00"):
+            request.stage_id = self.env.ref("maintenance.stage_4")
+        self.assertTrue(request.is_closed)
+        arrival = self._line(request, "arrival")
+        self.assertEqual(arrival.closed_at, utc("2026-06-01 16:00:00"))
+        self.assertEqual(self._line(request, "resolution").state, "cancelled")
+        self._close("2026-07-01 03:00:00")
+        self._close("2026-08-01 03:00:00")
+        self.assertEqual(self._entries(contract).mapped("amount"), [200.0])
+        self._assert_charged_once(arrival, 2)
+
     # ------------------------------------------------------------------ item 2: editing
     def test_editing_a_resolved_work_order_keeps_its_clock(self):
         contract = self._per_hour_contract("arrival")
