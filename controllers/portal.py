@@ -37,9 +37,9 @@ PHOTO_MIMETYPES = {
 # Closed work orders shown on a device's page (the work-order list has them all).
 DEVICE_PAST_WORK_ORDERS = 10
 
-# A work order is open until done or cancelled (archived), on every portal page alike.
-OPEN_WORK_ORDERS = [("stage_id.done", "=", False), ("archive", "=", False)]
-CLOSED_WORK_ORDERS = ["|", ("stage_id.done", "=", True), ("archive", "=", True)]
+# A work order is open until closed (maintenance.request.is_closed), on every page alike.
+OPEN_WORK_ORDERS = [("is_closed", "=", False)]
+CLOSED_WORK_ORDERS = [("is_closed", "=", True)]
 
 
 def fault_description_html(text):

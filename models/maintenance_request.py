@@ -73,6 +73,9 @@ class MaintenanceRequest(models.Model):
         required=True,
     )
     is_on_site = fields.Boolean(string="On Site", tracking=True)
+    # What closed means for a work order, for every page, counter and job: done (core's
+    # closing stages), resolved, or cancelled (archived). Its SLA clock ends then.
+    is_closed = fields.Boolean(compute="_compute_is_closed", store=True, index=True)
     checked_in_at = fields.Datetime(string="Checked In", readonly=True, copy=False)
     checked_in_user_id = fields.Many2one(
         "res.users", string="Checked In By", readonly=True, copy=False
@@ -107,6 +110,12 @@ class MaintenanceRequest(models.Model):
             if request.equipment_id.customer_id:
                 request.customer_id = request.equipment_id.customer_id
 
+    @api.depends("stage_id.done", "stage_id.is_resolved", "archive")
+    def _compute_is_closed(self):
+        for request in self:
+            stage = request.stage_id
+            request.is_closed = request.archive or stage.done or stage.is_resolved
+
     @api.depends("equipment_id", "customer_id", "request_date")
     def _compute_contract_id(self):
         for request in self:
@@ -139,7 +148,12 @@ class MaintenanceRequest(models.Model):
         # A work order created straight into a flagged stage (waiting, in progress, done)
         # gets what a move into that stage would give it.
         flagged = requests.filtered(
-            lambda r: (r.stage_id.pauses_sla or r.stage_id.starts_work or r.stage_id.is_resolved)
+            lambda r: (
+                r.stage_id.pauses_sla
+                or r.stage_id.starts_work
+                or r.stage_id.is_resolved
+                or r.stage_id.done
+            )
             and r.sla_line_ids
         )
         for stage, stage_requests in flagged.grouped("stage_id").items():
@@ -430,8 +444,8 @@ class MaintenanceRequest(models.Model):
             milestones.insert(1, ("arrival", sla.arrival_hours))
         return milestones
 
-    def _sla_is_cancelled(self):
-        return self.archive
+    def _sla_is_closed(self):
+        return self.is_closed
 
     def _sla_customer(self):
         return self.customer_id or super()._sla_customer()
@@ -455,8 +469,9 @@ class MaintenanceRequest(models.Model):
             self._sla_meet("response", now)
         if stage.is_resolved:
             self._sla_meet("resolution", now)
-            # Solved before anyone came on site: the arrival no longer counts, or its breach
-            # stops growing.
+        if stage.is_resolved or stage.done:
+            # Closed (solved, or done without a solution: scrapped): the clock ends. An
+            # arrival nobody came for no longer counts, or its breach stops growing.
             self._sla_close_unmet(now)
 
     # ------------------------------------------------------------------ portal intake

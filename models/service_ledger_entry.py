@@ -11,7 +11,7 @@ from odoo.modules import module as odoo_module
 from odoo.tools import SQL, format_amount, mute_logger
 
 from ..tools import penalty
-from ..tools.sla_time import aware_utc, working_hours_between
+from ..tools.sla_time import aware_utc, late_hours
 from .service_penalty_rule import DIRECTIONS
 
 _logger = logging.getLogger(__name__)
@@ -849,8 +849,9 @@ class ServiceLedgerEntry(models.Model):
         closed with milestones unmet (``final_at``: when).
 
         Fixed and fee-% penalties accrue once a milestone is late; per-hour penalties once
-        its lateness is final (met late, or closed at ``final_at``); the period job charges
-        the lateness of milestones still late at a period's close.
+        its lateness is final (met late, or its clock closed at ``closed_at``, else at
+        ``final_at``); the period job charges the lateness of milestones still late at a
+        period's close. A closed milestone is never charged past its close, whoever asks.
         """
         until = {}
         late_ids = []
@@ -859,10 +860,10 @@ class ServiceLedgerEntry(models.Model):
                 continue
             if line.state == "met_late":
                 until[line] = line.met_at
-            elif final_at and line.deadline < final_at:
-                until[line] = final_at
             elif line.state != "breached":
                 continue
+            elif (line.closed_at or final_at) and line.deadline < (line.closed_at or final_at):
+                until[line] = line.closed_at or final_at
             late_ids.append(line.id)
         late = self.env["service.sla.line"].sudo().browse(late_ids)
         return self._accrue(self._sla_penalty_values(late, until))
@@ -876,9 +877,10 @@ class ServiceLedgerEntry(models.Model):
         rules_by_contract = self._penalty_rules(lines.contract_id)
         if not rules_by_contract:
             return []
-        intervals = self._lateness_intervals(
-            [line for line in lines if until.get(line)], until, rules_by_contract
-        )
+        lasting = [line for line in lines if until.get(line)]
+        intervals = self._lateness_intervals(lasting, until, rules_by_contract)
+        # A paused clock is no later: the pauses of the lines charged per hour, one search.
+        pauses = self.env["service.sla.line"].concat(*lasting)._pause_spans()
         vals_list = []
         for line in lines:
             rules = rules_by_contract.get(line.contract_id)
@@ -905,7 +907,13 @@ class ServiceLedgerEntry(models.Model):
                 if rule.computation == "per_hour":
                     if until.get(line):
                         vals_list += self._lateness_values(
-                            line, rule, until[line], intervals[line.calendar_id], common, key
+                            line,
+                            rule,
+                            until[line],
+                            intervals[line.calendar_id],
+                            common,
+                            key,
+                            pauses=pauses[line],
                         )
                     continue
                 amount = contract.currency_id.round(
@@ -1046,14 +1054,15 @@ class ServiceLedgerEntry(models.Model):
         return result
 
     @api.model
-    def _lateness_values(self, line, rule, final, intervals, common, key):
-        """Per-hour penalty of ``line`` from its deadline to ``final``: one entry per period
-        the lateness runs in, with the hours charged in it."""
+    def _lateness_values(self, line, rule, final, intervals, common, key, pauses=()):
+        """Per-hour penalty of ``line`` from its deadline to ``final``, its document's
+        ``pauses`` left out: one entry per period the lateness runs in, with the hours
+        charged in it."""
         contract = line.contract_id
         tz = _contract_tz(contract)
         deadline = aware_utc(line.deadline)
         ends = penalty.period_ends(line.deadline, final, tz)
-        late = [working_hours_between(intervals, deadline, aware_utc(end)) for _p, end in ends]
+        late = [late_hours(intervals, deadline, aware_utc(end), pauses) for _p, end in ends]
         hours = penalty.split_billable_hours(late, rule.free_minutes)
         document = line.document_name or line.res_model
         milestone = line._milestone_label(line.milestone)
@@ -1343,7 +1352,7 @@ class ServiceLedgerEntry(models.Model):
                 [
                     ("contract_id", "in", [c.id for c in hourly]),
                     ("state", "=", "breached"),
-                    ("closed_at", "=", False),
+                    ("is_closed", "=", False),
                 ]
             )
         )

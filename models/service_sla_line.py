@@ -1,14 +1,16 @@
+from collections import defaultdict
+
 import pytz
 
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
 from ..tools.sla_time import aware_utc as _utc
+from ..tools.sla_time import late_hours, working_hours_between
 from ..tools.sla_time import naive_utc as _naive
-from ..tools.sla_time import working_hours_between
 from .service_contract import LEDGER_GROUPS
 from .service_contract_sla import SEVERITIES
-from .service_sla_mixin import CLOSED_STATES, LINE_STATES
+from .service_sla_mixin import CLOSED_STATES, LINE_STATES, TICKING_STATES
 
 MILESTONES = [
     ("response", "Response"),
@@ -63,10 +65,20 @@ class ServiceSlaLine(models.Model):
     )
     met_at = fields.Datetime()
     breached_at = fields.Datetime(index="btree_not_null")
-    # A breached milestone of a document resolved without it (an arrival nobody checked in):
-    # its lateness stops counting here, and the ledger's period job leaves it alone.
+    # When the document's clock ended (resolved or cancelled). A breached milestone of it
+    # (an arrival nobody checked in) stops counting its lateness here, and the ledger's
+    # period job leaves it alone.
     closed_at = fields.Datetime(
-        help="The document was resolved with this milestone missed: its lateness is final."
+        help="The document was resolved or cancelled: a milestone still missed then has its "
+        "lateness final."
+    )
+    # The one definition of a milestone that awaits nothing more, for every event and job:
+    # nothing (archiving, an edit of the terms, reopening the document) opens it again.
+    is_closed = fields.Boolean(
+        compute="_compute_is_closed",
+        store=True,
+        index=True,
+        help="Met, cancelled, or missed by a document resolved or cancelled since.",
     )
     paused_hours = fields.Float(help="Working hours the clock stood still.")
     late_hours = fields.Float(help="Working hours past the deadline when met late.")
@@ -127,23 +139,57 @@ class ServiceSlaLine(models.Model):
         for line in self:
             line.penalty_amount = totals.get(line, 0.0)
 
+    @api.depends("state", "closed_at")
+    def _compute_is_closed(self):
+        for line in self:
+            line.is_closed = line.state in CLOSED_STATES or bool(line.closed_at)
+
     def _compute_remaining_hours(self):
         now = _utc(fields.Datetime.now())
+        # A missed milestone of a closed document is as late as it was when it closed.
+        ends = {line: _utc(line.closed_at) if line.closed_at else now for line in self}
         deadlines = [_utc(d) for d in self.mapped("deadline")]
-        # From the earliest passed deadline: an overdue clock counts its working time late.
-        intervals = self._intervals_by_calendar(min([now, *deadlines]), deadlines)
+        # From the earliest passed deadline to now: an overdue clock counts its working time
+        # late, however long ago its deadline passed.
+        intervals = self._intervals_by_calendar(
+            min([now, *deadlines]), [*deadlines, *ends.values()]
+        )
+        counting = self.filtered(lambda line: line.state not in CLOSED_STATES and line.deadline)
+        late = counting.filtered(lambda line: _utc(line.deadline) < ends[line])
+        pauses = late._pause_spans()
         for line in self:
-            if line.state in CLOSED_STATES or not line.deadline:
+            if line not in counting:
                 line.remaining_hours = 0.0
                 continue
             ranges = intervals[line.calendar_id]
             deadline = _utc(line.deadline)
-            if deadline >= now:
-                line.remaining_hours = working_hours_between(ranges, now, deadline)
+            if line in late:
+                line.remaining_hours = -late_hours(ranges, deadline, ends[line], pauses[line])
             else:
-                line.remaining_hours = -working_hours_between(ranges, deadline, now)
+                line.remaining_hours = working_hours_between(ranges, now, deadline)
 
     # ------------------------------------------------------------------ calendar
+    def _pause_spans(self):
+        """The pauses of each line's document as aware UTC ``(start, end)`` pairs, end None
+        while the pause lasts: what a late milestone's lateness leaves out. One search."""
+        by_document = defaultdict(list)
+        if self:
+            pauses = (
+                self.env["service.sla.pause"]
+                .sudo()
+                .search(
+                    [
+                        ("res_model", "in", list(set(self.mapped("res_model")))),
+                        ("res_id", "in", list(set(self.mapped("res_id")))),
+                    ]
+                )
+            )
+            for pause in pauses:
+                by_document[(pause.res_model, pause.res_id)].append(
+                    (_utc(pause.start_at), _utc(pause.end_at) or None)
+                )
+        return {line: by_document[(line.res_model, line.res_id)] for line in self}
+
     def _intervals_by_calendar(self, start, ends):
         """Working intervals of each calendar of these lines (see
         ``resource.calendar._sla_intervals_for``), fetched once per calendar from ``start``
@@ -243,11 +289,18 @@ class ServiceSlaLine(models.Model):
         """The milestone happened at ``when``: on time, or late by its working hours."""
         when = _utc(when)
         intervals = self._intervals_by_calendar(min(_utc(line.start_at) for line in self), [when])
+        pauses = self.filtered(lambda line: when > _utc(line.deadline))._pause_spans()
         for line in self:
             ranges = intervals[line.calendar_id]
             deadline = _utc(line.deadline)
-            late = working_hours_between(ranges, deadline, when) if when > deadline else 0.0
-            elapsed = working_hours_between(ranges, _utc(line.start_at), when) - line.paused_hours
+            late = stood = 0.0
+            if when > deadline:
+                # Paused while already late (waiting for the customer): neither late nor work.
+                late = late_hours(ranges, deadline, when, pauses[line])
+                stood = working_hours_between(ranges, deadline, when) - late
+            elapsed = (
+                working_hours_between(ranges, _utc(line.start_at), when) - line.paused_hours - stood
+            )
             line.write(
                 {
                     "state": "met_late" if when > deadline else "met",
@@ -301,11 +354,16 @@ class ServiceSlaLine(models.Model):
             lines = self.search(domain, order="next_check_at, id", limit=batch_size)
             lines._check_due(now)
             done += len(lines)
-            remaining = max(self.search_count(domain), 0)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            left = self.search_count(domain)
+            self.env["ir.cron"]._notify_progress(done=done, remaining=left)
             if not odoo_module.current_test:
                 # Commit per batch: what is processed stays processed if the job dies.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            # _check_due takes every line it is given out of the queue: a batch that did not
+            # shrink it would turn forever, so the run stops (the next one starts afresh).
+            if left >= remaining:
+                break
+            remaining = left
         upcoming = self.search([("next_check_at", ">", now)], order="next_check_at", limit=1)
         if upcoming:
             self.env.ref("barcode_device_service.ir_cron_sla_check")._trigger(
@@ -313,18 +371,20 @@ class ServiceSlaLine(models.Model):
             )
 
     def _check_due(self, now):
-        breached = self.filtered(lambda line: line.deadline and line.deadline <= now)
-        warned = (self - breached).filtered(
+        """Warn or breach the clocks counting time that are due at ``now``. Every line given
+        leaves the job's queue (its next check is in the future, or none): a line in another
+        state (a manager may write lines) is not checked, only taken out."""
+        ticking = self.filtered(lambda line: line.state in TICKING_STATES)
+        (self - ticking).filtered("next_check_at").write({"next_check_at": False})
+        breached = ticking.filtered(lambda line: line.deadline and line.deadline <= now)
+        warned = (ticking - breached).filtered(
             lambda line: line.state == "running" and line.warning_at and line.warning_at <= now
         )
         for line in breached:
             # The breach happened at the deadline, whenever the job notices it.
             line.write({"state": "breached", "breached_at": line.deadline, "next_check_at": False})
         warned.write({"state": "warning"})
-        warned._update_next_check()
-        (self - breached - warned).filtered(
-            lambda line: line.state == "running"
-        )._update_next_check()
+        (ticking - breached)._update_next_check()
         self.env["service.ledger.entry"]._accrue_sla_lines(breached)
         for model, lines in breached.grouped("res_model").items():
             self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_breach(lines)

@@ -37,8 +37,12 @@ class ServiceSlaMixin(models.AbstractModel):
     (``p1``..``p4``) field. The clock starts when a document with a contract is created; a
     change of the terms (``_sla_term_fields``) recomputes the targets from the original start.
     The document decides what its events are and calls ``_sla_meet``, ``_sla_pause``,
-    ``_sla_resume`` and ``_sla_cancel``; the detection job calls back ``_notify_sla_warning``
-    and ``_notify_sla_breach``.
+    ``_sla_resume``, ``_sla_close_unmet`` (resolved) and ``_sla_cancel``; the detection job
+    calls back ``_notify_sla_warning`` and ``_notify_sla_breach``.
+
+    The clock ends when its document is resolved or cancelled: every milestone is closed
+    then (``is_closed``: met, cancelled, or missed with its lateness final) and stays so.
+    Nothing after that restarts it: archiving, a change of terms, reopening the document.
     """
 
     _name = "service.sla.mixin"
@@ -81,14 +85,14 @@ class ServiceSlaMixin(models.AbstractModel):
             states = set(record.sla_line_ids.mapped("state"))
             record.sla_status = next((s for s in order if s in states), False)
 
-    @api.depends("sla_line_ids.state", "sla_line_ids.deadline", "sla_line_ids.closed_at")
+    @api.depends("sla_line_ids.state", "sla_line_ids.deadline", "sla_line_ids.is_closed")
     def _compute_sla_deadline(self):
         for record in self:
             # A milestone missed when its document was resolved (closed) awaits nothing.
             deadlines = [
                 line.deadline
                 for line in record.sla_line_ids
-                if line.state in OPEN_STATES and line.deadline and not line.closed_at
+                if line.state in OPEN_STATES and line.deadline and not line.is_closed
             ]
             record.sla_deadline = min(deadlines, default=False)
 
@@ -143,10 +147,16 @@ class ServiceSlaMixin(models.AbstractModel):
         self.ensure_one()
         return [("response", sla.response_hours), ("resolution", sla.resolution_hours)]
 
-    def _sla_is_cancelled(self):
-        """A cancelled document keeps its clock stopped whatever its terms become."""
+    def _sla_is_closed(self):
+        """A closed document (resolved, cancelled) keeps its clock as it ended."""
         self.ensure_one()
         return False
+
+    def _sla_clock_ended(self):
+        """The clock ended (``_sla_close_unmet`` stamped its lines ``closed_at``), or the
+        document is closed: no change of terms retargets it, even once it is reopened."""
+        self.ensure_one()
+        return self._sla_is_closed() or any(self.sla_line_ids.mapped("closed_at"))
 
     def _sla_company(self):
         self.ensure_one()
@@ -205,12 +215,12 @@ class ServiceSlaMixin(models.AbstractModel):
 
     def _sla_retarget(self, old_terms):
         """The terms changed: new targets from the original start, keeping the paused time;
-        the lines already met stay as they were."""
+        the closed lines stay as they were, and a clock that ended is left alone."""
         Line = self.env["service.sla.line"].sudo()
         to_schedule = Line
         to_cancel = Line
         new_vals = []
-        records = self.filtered(lambda r: not r._sla_is_cancelled())
+        records = self.filtered(lambda r: not r._sla_clock_ended())
         paused_hours = records._sla_paused_hours()
         for record in records:
             lines = record.sla_line_ids.sudo()
@@ -218,7 +228,7 @@ class ServiceSlaMixin(models.AbstractModel):
             targets = {v["milestone"]: v for v in record._sla_line_values(start)}
             for values in targets.values():
                 values["paused_hours"] = paused_hours[record]
-            for line in lines.filtered(lambda line: line.state not in CLOSED_STATES):
+            for line in lines.filtered(lambda line: not line.is_closed):
                 values = targets.get(line.milestone)
                 if not values:
                     to_cancel |= line
@@ -306,7 +316,9 @@ class ServiceSlaMixin(models.AbstractModel):
     def _sla_meet(self, milestone, when):
         """The event of ``milestone`` happened at ``when``."""
         lines = self.sudo().sla_line_ids.filtered(
-            lambda line: line.milestone == milestone and line.state in OPEN_STATES
+            lambda line: line.milestone == milestone
+            and line.state in OPEN_STATES
+            and not line.is_closed
         )
         if lines:
             lines._meet(when)
@@ -346,31 +358,29 @@ class ServiceSlaMixin(models.AbstractModel):
             )._resume(start, when)
 
     def _sla_close_unmet(self, when):
-        """The documents are resolved with milestones still unmet: those not due yet no
-        longer count (cancelled); those missed stay breached, their lateness final at
-        ``when`` (accrued now, never again by the period job)."""
-        lines = self.sudo().sla_line_ids
+        """The clocks of these documents end at ``when`` (resolved or cancelled): the
+        milestones not due yet no longer count (cancelled); those missed stay breached,
+        their lateness final at ``when`` (accrued now, never again by the period job). The
+        lines of an ended clock are stamped ``closed_at``; a clock that ended before keeps
+        its stamp and its figures."""
+        lines = self.sudo().sla_line_ids.filtered(lambda line: not line.closed_at)
         overdue = lines.filtered(
             lambda line: line.state in TICKING_STATES and line.deadline and line.deadline <= when
         )
         # Missed before the detection job noticed: a breach like any other.
         overdue._check_due(when)
         lines.filtered(lambda line: line.state in (*TICKING_STATES, "paused"))._cancel()
-        missed = lines.filtered(lambda line: line.state == "breached" and not line.closed_at)
-        missed.write({"closed_at": when, "next_check_at": False})
+        missed = lines.filtered(lambda line: line.state == "breached")
+        lines.write({"closed_at": when, "next_check_at": False})
         self.env["service.ledger.entry"]._accrue_sla_lines(missed, final_at=when)
 
     def _sla_cancel(self):
-        """The document was cancelled: its unmet milestones no longer count."""
+        """The document was cancelled: its clock ends now, as when it is resolved without
+        its milestones (a milestone missed stays missed, its lateness final now)."""
         documents = self.sudo()
-        open_pauses = documents.sla_pause_ids.filtered(lambda p: not p.end_at)
         now = fields.Datetime.now()
-        open_pauses.write({"end_at": now})
-        lines = documents.sla_line_ids.filtered(lambda line: line.state not in MET_STATES)
-        unmet = lines.filtered(lambda line: line.state in OPEN_STATES)
-        lines._cancel()
-        # Closed with milestones unmet: their lateness is final now.
-        self.env["service.ledger.entry"]._accrue_sla_lines(unmet, final_at=now)
+        documents.sla_pause_ids.filtered(lambda p: not p.end_at).write({"end_at": now})
+        documents._sla_close_unmet(now)
 
     # ------------------------------------------------------------------ notifications
     def _sla_post_note(self, body, partner_ids=None):

@@ -23,6 +23,7 @@ from . import (
     test_settlement,
     test_sla_clock,
     test_sla_cron,
+    test_sla_lateness,
     test_sla_mixin,
     test_sla_queries,
     test_sla_terms,

@@ -121,3 +121,35 @@ class TestSlaDetection(SlaCase):
         )
         self.assertEqual(share, 50.0, "a breach not yet answered is a miss")
         self.assertAlmostEqual(elapsed, 1 / 3, msg="only answered milestones are averaged")
+
+    def test_only_a_running_clock_breaches(self):
+        """Lines in any other state given to the job (a manager may write a line's next
+        check) are left as they are, and leave the job's queue."""
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            met, paused = self._request("p1"), self._request("p1")
+        with freeze_time("2026-06-01 10:05:00"):
+            met.stage_id = self.stage_repaired
+            paused.stage_id = self.stage_waiting
+        lines = (met | paused).sla_line_ids
+        lines.with_user(self.manager).write({"next_check_at": "2026-06-01 10:10:00"})
+        with freeze_time("2026-06-02 10:00:00"):
+            lines._check_due(utc("2026-06-02 10:00:00"))
+        self.assertEqual(set(met.sla_line_ids.mapped("state")), {"met"})
+        self.assertEqual(set(paused.sla_line_ids.mapped("state")), {"paused"})
+        self.assertFalse(any(lines.mapped("next_check_at")), "out of the job's queue")
+        self.assertFalse(self._breach_posts(met) | self._breach_posts(paused))
+
+    def test_job_always_advances(self):
+        """A line the job cannot move (a met milestone given a next check in the past, its
+        deadline still ahead) does not keep the batch loop turning."""
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p3")
+        with freeze_time("2026-06-01 10:05:00"):
+            request.stage_id = self.stage_progress
+        response = self._line(request, "response")
+        response.with_user(self.manager).write({"next_check_at": "2026-06-01 10:06:00"})
+        self._run_job("2026-06-01 10:10:00", batch_size=1)
+        self.assertEqual(response.state, "met")
+        self.assertFalse(response.next_check_at)

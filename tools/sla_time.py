@@ -36,6 +36,17 @@ def working_hours_between(intervals, start, end):
     return total / HOUR
 
 
+def late_hours(intervals, deadline, end, pauses=()):
+    """Working hours a missed milestone is late at ``end``: from its ``deadline``, less the
+    ``pauses`` in between (``(begin, end)`` pairs, end None while the pause lasts). A clock
+    that stands still is no later, whether it was running or already late; the pauses of
+    one clock never overlap."""
+    late = working_hours_between(intervals, deadline, end)
+    for begin, stop in pauses:
+        late -= working_hours_between(intervals, max(begin, deadline), min(stop or end, end))
+    return max(late, 0.0)
+
+
 def add_working_hours(intervals, start, hours):
     """The instant at which ``hours`` working hours have passed since ``start``.
 
