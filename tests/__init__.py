@@ -19,6 +19,7 @@ from . import (
     test_portal_tour,
     test_portal_work_orders,
     test_price_lock,
+    test_reports,
     test_security,
     test_settlement,
     test_sla_clock,
