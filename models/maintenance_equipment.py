@@ -649,7 +649,7 @@ class MaintenanceEquipment(models.Model):
         """
         if not self:
             raise UserError(_("Select at least one device to print labels for."))
-        from ..tools.labels import LABEL_FORMATS, LabelData, render_labels
+        from ..tools.labels import LABEL_FORMATS, LabelData, LabelFontMissing, render_labels
 
         if label_format not in LABEL_FORMATS:
             raise UserError(
@@ -662,19 +662,26 @@ class MaintenanceEquipment(models.Model):
                 raise UserError(
                     _("Device %(device)s has no barcode to print.", device=device.display_name)
                 )
+            # The label speaks the language of the company it names, not the printing user's.
+            in_lang = device.with_context(lang=company.partner_id.lang or self.env.lang)
             phone = company.service_desk_phone or company.phone
             labels.append(
                 LabelData(
                     barcode=device.barcode,
                     url=device.service_url,
                     company=company.name or "",
-                    model=device.product_id.display_name or device.model or device.name or "",
-                    serial=device.serial_no and _("S/N %(serial)s", serial=device.serial_no),
-                    phone=phone and _("Service desk %(phone)s", phone=phone),
+                    model=in_lang.product_id.display_name or device.model or device.name or "",
+                    serial=device.serial_no
+                    and in_lang.env._("S/N %(serial)s", serial=device.serial_no),
+                    phone=phone and in_lang.env._("Service desk %(phone)s", phone=phone),
                 )
             )
         try:
             return render_labels(labels, label_format)
+        except LabelFontMissing as error:
+            raise UserError(
+                _("The labels cannot be printed on this server: %(error)s", error=error)
+            ) from error
         except ValueError as error:
             raise UserError(
                 _("A barcode is too long to print on this label: %(error)s", error=error)

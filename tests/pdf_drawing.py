@@ -25,6 +25,31 @@ def page_rectangles(pdf):
     return pages
 
 
+def page_texts(pdf):
+    """Per page, the text a PDF reader extracts (through the fonts' Unicode maps)."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def page_fonts(pdf):
+    """Per page, the fonts its text uses: {base font name: whether its program is embedded}."""
+    pages = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        fonts = {}
+        for reference in page["/Resources"].get("/Font", {}).values():
+            font = reference.get_object()
+            # A composite (Type 0) font describes its glyphs in its descendant font.
+            described = font
+            if "/DescendantFonts" in font:
+                described = font["/DescendantFonts"][0].get_object()
+            descriptor = described.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            fonts[str(font["/BaseFont"])] = any(
+                key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+        pages.append(fonts)
+    return pages
+
+
 def page_sizes(pdf):
     return [
         (float(p.mediabox.width) * PT_TO_MM, float(p.mediabox.height) * PT_TO_MM)

@@ -1,3 +1,5 @@
+import base64
+
 from reportlab.pdfbase import pdfmetrics
 
 from odoo.exceptions import UserError, ValidationError
@@ -5,7 +7,14 @@ from odoo.tests import Form, tagged
 
 from ..tools import labels
 from .common import DeviceServiceCase
-from .pdf_drawing import decode_code128, decode_qr, page_rectangles, page_sizes
+from .pdf_drawing import (
+    decode_code128,
+    decode_qr,
+    page_fonts,
+    page_rectangles,
+    page_sizes,
+    page_texts,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -165,6 +174,9 @@ class TestLabelPdf(DeviceServiceCase):
             self.device.barcode = "DEV-设备"
 
     def test_wizard_prints_the_selected_devices(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "web.base.url", "https://service.example.com"
+        )
         wizard_form = Form(
             self.env["device.label.wizard"].with_context(default_device_ids=self.device.ids)
         )
@@ -180,3 +192,145 @@ class TestLabelPdf(DeviceServiceCase):
         wizard = self.env["device.label.wizard"].create({"label_format": "roll_62x29"})
         with self.assertRaises(UserError):
             wizard.action_print()
+
+
+@tagged("post_install", "-at_install")
+class TestLabelText(DeviceServiceCase):
+    """Every text of a label is drawn in a font embedded in the PDF, whatever its script, and
+    the fixed words are in the language of the company that prints."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"]._load_module_terms(["barcode_device_service"], ["zh_CN"])
+        cls.company_cn = cls.env["res.company"].create(
+            {"name": "上海条码设备有限公司", "service_desk_phone": "+86 21 5555 0100"}
+        )
+        cls.company_cn.partner_id.lang = "zh_CN"
+        cls.device_cn = cls.Device.create(
+            {
+                "name": "二号厂标签打印机",
+                "model": "斑马 ZT411 标签打印机",
+                "serial_no": "99J204509999",
+                "barcode": "DEV-CN-0001",
+                "customer_id": cls.customer.id,
+                "company_id": cls.company_cn.id,
+            }
+        )
+
+    def assertFontsEmbedded(self, pdf):
+        for fonts in page_fonts(pdf):
+            self.assertTrue(fonts)
+            not_embedded = [name for name, embedded in fonts.items() if not embedded]
+            self.assertFalse(not_embedded, "fonts a reader without them shows as boxes")
+
+    def test_chinese_label_extracts_back_with_embedded_fonts(self):
+        self.assertNotEqual(self.env.lang, "zh_CN")
+        pdf = self.device_cn._render_device_labels("roll_62x29")
+        self.assertFontsEmbedded(pdf)
+        [text] = page_texts(pdf)
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        self.assertIn("上海条码设备有限公司", lines)
+        self.assertIn("斑马 ZT411 标签打印机", lines)
+        # The fixed words in the company's language, not the printing user's.
+        self.assertIn("序列号 99J204509999", lines)
+        self.assertIn("服务台 +86 21 5555 0100", lines)
+        self.assertIn("DEV-CN-0001", lines)
+
+    def test_latin_label_fonts_are_embedded(self):
+        self.company.service_desk_phone = "+49 30 5555 0100"
+        device = self.create_device(serial_no="99J204501234", barcode="DEV-0042")
+        pdf = device._render_device_labels("a4_3x8")
+        self.assertFontsEmbedded(pdf)
+        [text] = page_texts(pdf)
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        self.assertIn("Label Printers Ltd", lines)
+        self.assertIn("S/N 99J204501234", lines)
+        self.assertIn("Service desk +49 30 5555 0100", lines)
+
+    def test_a_missing_font_names_its_package(self):
+        with self.assertRaisesRegex(labels.LabelFontMissing, "fonts-example-missing"):
+            labels.load_font(
+                labels.LabelFont("Missing", "/nonexistent/missing.ttc", 0, "fonts-example-missing")
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestLabelBaseUrl(DeviceServiceCase):
+    """The QR code holds web.base.url: a label printed with a URL only the server's network
+    reaches is wrong for good, so the wizard shows the URL and asks first."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.device = cls.create_device(barcode="DEV-0042")
+
+    def _set_base_url(self, url):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", url)
+        self.device.invalidate_recordset(["service_url"])
+
+    def test_private_addresses(self):
+        for url in (
+            "http://localhost:8069",
+            "http://LOCALHOST",
+            "http://odoo.localhost",
+            "http://127.0.0.1:8069",
+            "http://127.1.2.3",
+            "http://[::1]:8069",
+            "http://0.0.0.0:8069",
+            "http://10.1.2.3",
+            "http://172.16.0.1",
+            "http://172.31.255.254:8069",
+            "http://192.168.1.20:8069",
+            "http://169.254.10.1",
+            "http://[fe80::1]",
+            "http://[fd12:3456::1]",
+            "http://printer-server.local",
+            "http://printer-server.local.:8069",
+            "http://odoo:8069",
+            "",
+            False,
+        ):
+            self.assertTrue(labels.is_private_url(url), url)
+        for url in (
+            "https://service.example.com",
+            "https://odoo.example.com.cn:8443/",
+            "https://local.example.com",
+            "http://172.32.0.1",
+            "http://172.15.255.1",
+            "http://8.8.8.8",
+            "http://[2001:4860:4860::8888]",
+        ):
+            self.assertFalse(labels.is_private_url(url), url)
+
+    def test_private_base_url_is_shown_and_confirmed(self):
+        self._set_base_url("http://192.168.1.20:8069")
+        wizard_form = Form(
+            self.env["device.label.wizard"].with_context(default_device_ids=self.device.ids)
+        )
+        self.assertTrue(wizard_form.label_url_is_private)
+        self.assertEqual(wizard_form.label_url, "http://192.168.1.20:8069/service/device/")
+        wizard = wizard_form.save()
+        with self.assertRaisesRegex(UserError, "http://192.168.1.20:8069"):
+            wizard.action_print()
+        self.assertFalse(wizard.label_pdf)
+
+        wizard_form = Form(wizard)
+        wizard_form.confirm_label_url = True
+        wizard = wizard_form.save()
+        wizard.action_print()
+        [rectangles] = page_rectangles(base64.b64decode(wizard.label_pdf))
+        qr = labels.label_layout(62.0, 29.0)["qr"]
+        self.assertTrue(decode_qr(rectangles, qr).startswith(wizard.label_url))
+
+    def test_public_base_url_prints_without_confirmation(self):
+        self._set_base_url("https://service.example.com")
+        wizard_form = Form(
+            self.env["device.label.wizard"].with_context(default_device_ids=self.device.ids)
+        )
+        self.assertFalse(wizard_form.label_url_is_private)
+        self.assertEqual(wizard_form.label_url, "https://service.example.com/service/device/")
+        wizard = wizard_form.save()
+        wizard.action_print()
+        self.assertTrue(wizard.label_pdf)

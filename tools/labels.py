@@ -3,11 +3,17 @@
 No Odoo here: the model gathers the label texts and calls :func:`render_labels`.
 Everything is drawn as vectors: python-barcode encodes the Code 128 and
 :class:`ReportlabWriter` draws its bars as rectangles; the QR code's dark modules are
-rectangles too, so labels stay sharp on 203 dpi thermal printers.
+rectangles too, so labels stay sharp on 203 dpi thermal printers. Texts are drawn with
+TrueType fonts from Debian packages, embedded (as subsets) in the PDF: a reader without the
+font still shows every character.
 """
 
+import functools
 import io
+import ipaddress
+import os
 from collections import namedtuple
+from urllib.parse import urlsplit
 
 import qrcode
 from barcode.codex import Code128
@@ -15,7 +21,7 @@ from barcode.writer import BaseWriter
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
 
 # A sheet of labels: page size, label size, grid and the page margins (all mm).
@@ -49,9 +55,58 @@ PT_MM = 25.4 / 72
 
 QR_MASK = 0
 
-LATIN_FONT = "Helvetica"
-LATIN_BOLD_FONT = "Helvetica-Bold"
-CJK_FONT = "STSong-Light"
+# A font file a label draws with: its reportlab name, its path, its face in a collection and
+# the Debian package that installs it (named in the error when the file is missing).
+LabelFont = namedtuple("LabelFont", "name path subfont_index package")
+
+DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
+LATIN_FONT = LabelFont("DejaVuSans", f"{DEJAVU_DIR}/DejaVuSans.ttf", 0, "fonts-dejavu-core")
+LATIN_BOLD_FONT = LabelFont(
+    "DejaVuSans-Bold", f"{DEJAVU_DIR}/DejaVuSans-Bold.ttf", 0, "fonts-dejavu-core"
+)
+# Chinese, Japanese kana, Korean and Latin, in TrueType outlines: reportlab embeds those,
+# not the CFF outlines of Noto CJK. It has no bold face; bold is drawn by stroking the glyphs.
+CJK_FONT = LabelFont(
+    "WenQuanYiZenHei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0, "fonts-wqy-zenhei"
+)
+
+
+class LabelFontMissing(RuntimeError):
+    """A font file the labels need is not installed on the server."""
+
+
+@functools.cache
+def load_font(font):
+    """Register ``font`` with reportlab and return it (a ``TTFont``).
+
+    Once per process: parsing the CJK collection takes about a second.
+    """
+    if not os.path.isfile(font.path):
+        raise LabelFontMissing(
+            f"The font file {font.path} is missing: install the Debian package {font.package}."
+        )
+    ttfont = TTFont(font.name, font.path, subfontIndex=font.subfont_index)
+    pdfmetrics.registerFont(ttfont)
+    return ttfont
+
+
+def is_private_url(url):
+    """Whether ``url`` points to a host that only the server's own network can reach.
+
+    Loopback, private, link-local and unspecified addresses, ``localhost``, ``.local``
+    (mDNS) and single-label host names; an empty URL too. A phone scanning a label elsewhere
+    cannot open such a URL.
+    """
+    host = (urlsplit(url or "").hostname or "").rstrip(".").lower()
+    if not host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host or host.endswith((".localhost", ".local"))
+    return (
+        address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+    )
 
 
 def labels_per_page(label_format):
@@ -102,14 +157,15 @@ def label_layout(width, height):
 
 
 def _font_for(text, bold=False):
-    """Helvetica when it can draw every character, else the built-in CJK font."""
-    try:
-        text.encode("cp1252")
-    except UnicodeEncodeError:
-        if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-        return CJK_FONT
-    return LATIN_BOLD_FONT if bold else LATIN_FONT
+    """The Latin font when it has every character of ``text``, else the CJK font.
+
+    The CJK font is only loaded for a text that needs it.
+    """
+    latin = load_font(LATIN_BOLD_FONT if bold else LATIN_FONT)
+    glyphs = latin.face.charToGlyph
+    if all(ord(char) in glyphs for char in text):
+        return latin.fontName
+    return load_font(CJK_FONT).fontName
 
 
 def fit_text(text, font, max_size, width_mm):
@@ -119,10 +175,12 @@ def fit_text(text, font, max_size, width_mm):
     """
     text = " ".join((text or "").split())
     width = width_mm * mm
+    # A text's width is proportional to its size: measured once, at 1 pt.
+    unit_width = pdfmetrics.stringWidth(text, font, 1)
     size = max_size
-    while size > MIN_FONT_SIZE and pdfmetrics.stringWidth(text, font, size) > width:
+    while size > MIN_FONT_SIZE and unit_width * size > width:
         size = max(MIN_FONT_SIZE, size - 0.25)
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if unit_width * size <= width:
         return text, size
     while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
         text = text[:-1]
@@ -230,17 +288,23 @@ def draw_qr(canvas, data, box):
 
 
 def _draw_text(canvas, text, box, max_size, bold=False, centered=False):
+    text = " ".join((text or "").split())
     if not text:
         return
     font = _font_for(text, bold)
     # The line's height caps the size: capitals and descenders take about 0.85 em.
     text, size = fit_text(text, font, min(max_size, box.height / PT_MM * 0.85), box.width)
     canvas.setFont(font, size)
+    mode = None
+    if bold and font == CJK_FONT.name:
+        # No bold face: fill and stroke the glyphs (text render mode 2).
+        canvas.setLineWidth(size * 0.04)
+        mode = 2
     baseline = (box.y + (box.height - size * PT_MM * 0.7) / 2) * mm
     if centered:
-        canvas.drawCentredString((box.x + box.width / 2) * mm, baseline, text)
+        canvas.drawCentredString((box.x + box.width / 2) * mm, baseline, text, mode=mode)
     else:
-        canvas.drawString(box.x * mm, baseline, text)
+        canvas.drawString(box.x * mm, baseline, text, mode=mode)
 
 
 def draw_label(canvas, label, slot):
@@ -266,7 +330,11 @@ def render_labels(labels, label_format):
     fmt = LABEL_FORMATS[label_format]
     buffer = io.BytesIO()
     canvas = pdf_canvas.Canvas(
-        buffer, pagesize=(fmt.page_width * mm, fmt.page_height * mm), pageCompression=1
+        buffer,
+        pagesize=(fmt.page_width * mm, fmt.page_height * mm),
+        pageCompression=1,
+        # Else every page names Helvetica, a font the PDF does not embed.
+        initialFontName=load_font(LATIN_FONT).fontName,
     )
     canvas.setTitle("Device labels")
     per_page = labels_per_page(label_format)

@@ -34,6 +34,15 @@ registry.category("web_tour.tours").add("barcode_device_service_print_label", {
             run: "click",
         },
         {
+            content: "The test server's address is private: the URL is shown, confirm it",
+            trigger: ".modal .alert-warning:contains(/service/device/)",
+        },
+        {
+            content: "Confirm the URL",
+            trigger: ".modal .o_field_widget[name=confirm_label_url] input",
+            run: "click",
+        },
+        {
             content: "Print",
             trigger: ".modal button[name=action_print]",
             run: "click",
