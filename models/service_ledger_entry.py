@@ -554,6 +554,23 @@ class ServiceLedgerEntry(models.Model):
         )
 
     @api.model
+    def _hand_over(self, held, moves, new_moves):
+        """*Reverse and create a new draft* of the settlements ``moves`` made ``new_moves``,
+        one per move and in the same order (as core creates them): the entries each move
+        held (``held``: ``{move: entries}``) that its reversal opened again are held by its
+        new draft. Entries still settled (a reversal dated later, not posted yet) stay."""
+        if len(moves) != len(new_moves):
+            return
+        entry_ids_by_move = {}
+        for move, new_move in zip(moves, new_moves, strict=True):
+            free = held.get(move, self.browse()).filtered(
+                lambda e: e.state == "confirmed" and not e.settlement_move_id
+            )
+            if free and new_move._is_ledger_document():
+                entry_ids_by_move[new_move.id] = free.ids
+        self._reserve_for_moves(entry_ids_by_move)
+
+    @api.model
     def _settle_moves(self, moves):
         """These moves are posted: the confirmed entries they hold are settled, each linked to
         the journal item of its kind. Grouped statements, whatever the number of entries.
