@@ -170,6 +170,34 @@ class TestSettlement(AccountTestInvoicingCommon):
             self.assertEqual(entry.move_line_ids.service_ledger_kind, entry.kind)
             self.assertEqual(entry.move_line_ids.move_id, entry.settlement_move_id)
 
+    def test_penalty_line_lists_each_work_order_by_reference(self):
+        """Three work orders with the same subject are three references on the line, each
+        followed by its subject."""
+        team = self.request_1.maintenance_team_id
+        requests = (
+            self.env["maintenance.request"]
+            .sudo()
+            .with_company(self.company)
+            .create(
+                [
+                    {
+                        "name": "Printhead worn",
+                        "company_id": self.company.id,
+                        "maintenance_team_id": team.id,
+                    }
+                    for _i in range(3)
+                ]
+            )
+        )
+        self._entries(
+            self.contract_a, [("penalty", "credit", 100, request) for request in requests]
+        )
+        moves, _zero = self._settle()
+        name = moves.invoice_line_ids.name
+        for request in requests:
+            self.assertTrue(request.reference.startswith("WO/"))
+            self.assertIn(f"{request.reference} Printhead worn", name)
+
     def test_per_customer_grouping(self):
         other_contract = self._contract(self.partner_a)
         entries = self._entries(self.contract_a, [("penalty", "credit", 100, None)])
