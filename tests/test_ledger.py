@@ -5,7 +5,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .test_sla_clock import SlaCase, utc
@@ -756,6 +756,12 @@ class TestLedgerCorrections(LedgerCase):
                 draft.write({field: value})
             draft.unlink()
         self.assertEqual(self._entries(contract, kind="adjustment").ids, [])
+        # The form still creates an entry by hand (it sends the draft state, nothing else).
+        with Form(self.Entry.with_user(self.manager)) as form:
+            form.contract_id = contract
+            form.amount = 15
+            form.description = "Goodwill gesture"
+        self.assertEqual(form.record.state, "draft")
 
     def test_rights_per_group(self):
         everything = ("read", "write", "create", "unlink")
