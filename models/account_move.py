@@ -1,4 +1,5 @@
 import uuid
+from collections import defaultdict
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -20,10 +21,13 @@ class AccountMove(models.Model):
     )
 
     def _post(self, soft=True):
-        """Refuse to post customer invoices that break a contract's price lock, before
-        anything is posted. Once posted, a penalty/rebate settlement settles its ledger
-        entries, and a posted reversal of one opens its entries again."""
+        """Refuse to post customer invoices that break a contract's price lock, or ledger
+        documents that would credit or charge other than their entries (see
+        ``_check_ledger_documents``), before anything is posted. Once posted, a
+        penalty/rebate settlement settles its ledger entries, and a posted reversal of one
+        opens its entries again."""
         self._check_price_locks()
+        self._check_ledger_documents()
         posted = super()._post(soft=soft)
         Entry = self.env["service.ledger.entry"].sudo()
         settled = Entry._settle_moves(posted)
@@ -38,7 +42,21 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         """A settlement back to draft settles nothing until it is posted again; it still
-        holds its entries (no other settlement takes them)."""
+        holds its entries (no other settlement takes them). A posted settlement and its
+        posted reversal stay posted: the entries they undo are open again (or settled
+        anew), and either of them back to draft would leave the other counting."""
+        for move in self.filtered(lambda m: m.state == "posted"):
+            pair = move._ledger_reversal_pair()
+            if pair:
+                raise UserError(
+                    _(
+                        "%(move)s and %(other)s reverse each other in the penalty and rebate "
+                        "ledger: its entries are open again, so neither goes back to draft. "
+                        "Settle the entries again if they are still owed.",
+                        move=move.display_name,
+                        other=pair[0].display_name,
+                    )
+                )
         result = super().button_draft()
         self.env["service.ledger.entry"].sudo()._unsettle_moves(self, release=False)
         return result
@@ -48,6 +66,123 @@ class AccountMove(models.Model):
         result = super().button_cancel()
         self.env["service.ledger.entry"].sudo()._unsettle_moves(self, release=True)
         return result
+
+    # ------------------------------------------------------------------ ledger documents
+    def _ledger_amounts(self):
+        """``{kind: amount}`` of this move's product lines, kind False for lines that are
+        not the ledger's; positive when credited to the customer, in the move's currency
+        (as the entries' net)."""
+        self.ensure_one()
+        amounts = defaultdict(float)
+        for line in self.line_ids.filtered(lambda line: line.display_type == "product"):
+            amounts[line.service_ledger_kind or False] += line.amount_currency
+        return amounts
+
+    def _is_ledger_document(self):
+        """Whether these moves are settlements of the ledger (or their reversals): their
+        lines net kinds of entries, also once reversed, when they no longer hold any."""
+        return any(self.line_ids.mapped("service_ledger_kind"))
+
+    def _ledger_reversal_pair(self):
+        """The posted moves this posted ledger document reverses or is reversed by."""
+        self.ensure_one()
+        if self.reversed_entry_id._is_ledger_document():
+            return self.reversed_entry_id.filtered(lambda m: m.state == "posted")
+        if self._is_ledger_document():
+            return self.reversal_move_ids.filtered(lambda m: m.state == "posted")
+        return self.browse()
+
+    def _check_ledger_documents(self):
+        """Per contract and period, the posted settlements net of their reversals equal the
+        settled entries, never more. So, before these moves are posted: a settlement
+        credits or charges exactly what the entries it holds net, kind by kind; a reversal
+        of a settlement reverses all of it, once, while it is posted (entries are not
+        split: a partial credit goes through the ledger, as an adjustment); nothing else
+        carries ledger lines (a reversal of a reversal, a copy)."""
+        Entry = self.env["service.ledger.entry"].sudo()
+        held = defaultdict(lambda: defaultdict(float))
+        for move, kind, total in Entry._read_group(
+            [("settlement_move_id", "in", self.ids)],
+            ["settlement_move_id", "kind"],
+            ["signed_amount:sum"],
+        ):
+            held[move][kind] += total
+        originals = self.reversed_entry_id.filtered(lambda m: m._is_ledger_document())
+        reversals = defaultdict(lambda: self.browse())
+        if originals:
+            for move in self.search(
+                [("reversed_entry_id", "in", originals.ids), ("state", "=", "posted")]
+            ) | self.filtered(lambda m: m.reversed_entry_id in originals):
+                reversals[move.reversed_entry_id] |= move
+        for move in self:
+            original = move.reversed_entry_id
+            if move in held:
+                if not move._ledger_amounts_match(held[move]):
+                    raise UserError(
+                        _(
+                            "%(move)s must credit or charge exactly the penalty and rebate "
+                            "entries it settles, kind by kind. Put its lines back, or cancel "
+                            "it and settle the entries again.",
+                            move=move.display_name,
+                        )
+                    )
+            elif original in originals:
+                if original.reversed_entry_id._is_ledger_document():
+                    raise UserError(
+                        _(
+                            "%(move)s reverses %(original)s, itself the reversal of a "
+                            "settlement: settle the entries again instead.",
+                            move=move.display_name,
+                            original=original.display_name,
+                        )
+                    )
+                if original.state != "posted":
+                    raise UserError(
+                        _(
+                            "%(move)s reverses the settlement %(original)s, which is not "
+                            "posted: cancel %(move)s.",
+                            move=move.display_name,
+                            original=original.display_name,
+                        )
+                    )
+                if len(reversals[original]) > 1:
+                    raise UserError(
+                        _(
+                            "The settlement %(original)s is already reversed: %(move)s would "
+                            "credit or charge its entries a second time.",
+                            move=move.display_name,
+                            original=original.display_name,
+                        )
+                    )
+                opposite = {k: -v for k, v in original._ledger_amounts().items()}
+                if not move._ledger_amounts_match(opposite):
+                    raise UserError(
+                        _(
+                            "%(move)s reverses the settlement %(original)s: a settlement is "
+                            "reversed in full, its entries opened again. For a partial "
+                            "credit, book an adjustment in the ledger and settle it.",
+                            move=move.display_name,
+                            original=original.display_name,
+                        )
+                    )
+            elif move._is_ledger_document():
+                raise UserError(
+                    _(
+                        "%(move)s has penalty and rebate lines but settles no ledger entry: "
+                        "cancel it and settle the entries with the settlement.",
+                        move=move.display_name,
+                    )
+                )
+
+    def _ledger_amounts_match(self, expected):
+        """Whether this move's lines net ``expected`` (``{kind: amount}``), kind by kind,
+        with nothing else on it."""
+        self.ensure_one()
+        amounts = self._ledger_amounts()
+        return all(
+            self.currency_id.compare_amounts(amounts.get(kind, 0.0), expected.get(kind, 0.0)) == 0
+            for kind in set(amounts) | set(expected)
+        )
 
     def _ensure_portal_tokens(self):
         """Give these moves their portal access token (what ``_portal_ensure_token`` writes

@@ -36,6 +36,13 @@ class AccountMoveLine(models.Model):
             line.price_unit = price
         return res
 
+    def _copy_data_extend_business_fields(self, values):
+        """A reversal of a settlement, and the new draft of *Reverse and create a new draft*,
+        keep the kind of each line: they are checked against the settlement when posted."""
+        result = super()._copy_data_extend_business_fields(values)
+        values["service_ledger_kind"] = self.service_ledger_kind
+        return result
+
     def _price_lock_allowed_prices(self):
         """``{line: (lock, unit price the lock allows on the line)}`` for those of these
         customer lines whose part is under a price lock; one lock search for all of them.

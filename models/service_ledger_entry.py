@@ -94,6 +94,12 @@ INSERT_COLUMNS = (
 )
 # Written by the state changes they belong to (a reason, a dispute note, the settlement).
 TRANSITION_FIELDS = {"cancel_reason", "dispute_note", "move_line_ids"}
+# Written by the code that owns them (the settlement, the reversals, the accruals), never by a
+# user's create or write: a typed cause would block the real penalty, a typed link settle
+# without a document.
+SYSTEM_FIELDS = {"settlement_move_id", "move_line_ids", "reversed_entry_id", "source_key"}
+# What a month's penalty total (the base of its cap) is made of.
+TOTAL_FIELDS = {"contract_id", "kind", "direction", "amount", "date", "period"}
 # Contracts the period job takes per transaction.
 PERIOD_BATCH_SIZE = 100
 # A period job that keeps meeting another worker's fresh commits gives up after this many
@@ -328,30 +334,58 @@ class ServiceLedgerEntry(models.Model):
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
-            if vals.get("state", "draft") != "draft" and not self.env.su:
+            if self.env.su:
+                continue
+            if vals.get("state", "draft") != "draft":
                 raise UserError(
                     _("Ledger entries are created as drafts and confirmed after review.")
                 )
+            self._check_user_vals({key: value for key, value in vals.items() if key != "state"})
         entries = super().create(vals_list)
         entries._mark_periods_dirty()
         return entries
 
     def write(self, vals):
         self._check_write(vals)
-        cancelling = self.browse()
+        # A change of a month's penalty total (caps sum drafts too) re-opens the month the
+        # entries were in and the one they go to.
+        touched = self.browse()
         if vals.get("state") == "cancelled":
-            cancelling = self.filtered(lambda e: e.state != "cancelled")
+            touched = self.filtered(lambda e: e.state != "cancelled")
+        elif TOTAL_FIELDS.intersection(vals):
+            touched = self
+        before = touched._penalty_periods()
         result = super().write(vals)
-        cancelling._mark_periods_dirty()
+        touched._mark_periods_dirty(before)
         return result
+
+    def _check_user_vals(self, vals):
+        """A user's create or write (what any RPC client can send) moves no state and
+        writes no link or cause: the actions move the state, and they, the settlement,
+        the reversals and the accruals write the rest as superuser."""
+        if self.env.su:
+            return
+        if "state" in vals:
+            raise UserError(
+                _(
+                    "The state of a ledger entry changes through its actions (confirm, "
+                    "cancel, dispute, resolve, reverse) and the settlement, not by editing it."
+                )
+            )
+        written = (SYSTEM_FIELDS | TRANSITION_FIELDS).intersection(vals)
+        if written:
+            raise UserError(
+                _(
+                    "%(fields)s of a ledger entry are written by the actions, the settlement "
+                    "and the ledger's own accruals, not by hand.",
+                    fields=", ".join(sorted(self._fields[name].string for name in written)),
+                )
+            )
 
     def _check_write(self, vals):
         """Confirmed, disputed, settled and cancelled entries are frozen for everybody,
         superuser included: only their state moves, along the allowed transitions."""
-        if "settlement_move_id" in vals and not self.env.su:
-            raise UserError(
-                _("The settlement links entries to its credit note or invoice by itself.")
-            )
+        self._check_user_vals(vals)
         frozen = self.filtered(lambda e: e.state != "draft")
         if frozen and LOCKED_FIELDS.intersection(vals):
             raise UserError(
@@ -423,21 +457,21 @@ class ServiceLedgerEntry(models.Model):
             raise UserError(_("Only draft entries can be confirmed."))
         self._check_transition("confirmed")
         for entry in self:
-            entry.write({"state": "confirmed", "name": entry._next_reference()})
+            entry._set_state("confirmed", {"name": entry._next_reference()})
         return True
 
     def action_cancel(self, reason):
         if any(entry.state != "draft" for entry in self):
             raise UserError(_("Only draft entries can be cancelled; reverse a confirmed one."))
         self._require_reason(reason)
-        self.write({"state": "cancelled", "cancel_reason": reason})
+        self._set_state("cancelled", {"cancel_reason": reason})
         return True
 
     def action_dispute(self, note):
         if any(entry.state != "confirmed" for entry in self):
             raise UserError(_("Only confirmed entries can be disputed."))
         self._require_reason(note)
-        self.write({"state": "disputed", "dispute_note": note})
+        self._set_state("disputed", {"dispute_note": note})
         self._post_note(_("Disputed: %(note)s", note=note))
         return True
 
@@ -447,7 +481,7 @@ class ServiceLedgerEntry(models.Model):
         if any(entry.state != "disputed" for entry in self):
             raise UserError(_("Only disputed entries can be resolved."))
         self._require_reason(note)
-        self.write({"state": "confirmed"})
+        self._set_state("confirmed")
         self._post_note(_("Dispute resolved: %(note)s", note=note))
         return True
 
@@ -488,6 +522,14 @@ class ServiceLedgerEntry(models.Model):
             "views": [(False, "form")],
         }
 
+    def _set_state(self, state, vals=None):
+        """How the actions move the state: the user's right to write these entries and the
+        transition's group are checked as the user, then the state (with what belongs to
+        the change) is written as superuser, the user's own write of it being refused."""
+        self.check_access("write")
+        self._check_transition(state)
+        self.sudo().write({"state": state, **(vals or {})})
+
     def _require_reason(self, reason):
         if not (reason or "").strip():
             raise UserError(_("Give the reason: it stays in the entry's history."))
@@ -508,11 +550,11 @@ class ServiceLedgerEntry(models.Model):
         """Confirmed entries settled by ``move_lines`` (journal items of a posted move)."""
         if any(entry.state != "confirmed" for entry in self):
             raise UserError(_("Only confirmed entries can be settled."))
-        self.write({"state": "settled", "move_line_ids": [Command.set(move_lines.ids)]})
+        self._set_state("settled", {"move_line_ids": [Command.set(move_lines.ids)]})
 
     def _unsettle(self):
         """The settling move was reversed or cancelled: the entries are open again."""
-        self.write({"state": "confirmed", "move_line_ids": [Command.clear()]})
+        self._set_state("confirmed", {"move_line_ids": [Command.clear()]})
 
     @api.model
     def _reserve_for_moves(self, entry_ids_by_move):
@@ -552,6 +594,23 @@ class ServiceLedgerEntry(models.Model):
         self.browse(entry_ids).invalidate_recordset(
             ["settlement_move_id", "write_uid", "write_date"]
         )
+
+    @api.model
+    def _hand_over(self, held, moves, new_moves):
+        """*Reverse and create a new draft* of the settlements ``moves`` made ``new_moves``,
+        one per move and in the same order (as core creates them): the entries each move
+        held (``held``: ``{move: entries}``) that its reversal opened again are held by its
+        new draft. Entries still settled (a reversal dated later, not posted yet) stay."""
+        if len(moves) != len(new_moves):
+            return
+        entry_ids_by_move = {}
+        for move, new_move in zip(moves, new_moves, strict=True):
+            free = held.get(move, self.browse()).filtered(
+                lambda e: e.state == "confirmed" and not e.settlement_move_id
+            )
+            if free and new_move._is_ledger_document():
+                entry_ids_by_move[new_move.id] = free.ids
+        self._reserve_for_moves(entry_ids_by_move)
 
     @api.model
     def _settle_moves(self, moves):
@@ -714,15 +773,24 @@ class ServiceLedgerEntry(models.Model):
             )
         return reversals
 
-    def _mark_periods_dirty(self):
-        """A penalty booked or cancelled in a period the period job already evaluated: that
-        period is evaluated again (its cap may change)."""
+    def _mark_periods_dirty(self, before=None):
+        """A penalty booked, changed or cancelled in a period the period job already
+        evaluated: that period is evaluated again (its cap may change). ``before``: the
+        periods of these entries before a change (``_penalty_periods``), evaluated again
+        too."""
+        earliest = dict(before or {})
+        for contract, period in self._penalty_periods().items():
+            earliest[contract] = min(earliest.get(contract, period), period)
+        self._reopen_periods(earliest)
+
+    def _penalty_periods(self):
+        """``{contract: earliest period}`` of the penalties among these entries."""
         earliest = {}
         for entry in self.sudo():
             if entry.kind == "penalty":
                 contract = entry.contract_id
                 earliest[contract] = min(earliest.get(contract, entry.period), entry.period)
-        self._reopen_periods(earliest)
+        return earliest
 
     @api.model
     def _reopen_periods(self, earliest):

@@ -5,7 +5,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .test_sla_clock import SlaCase, utc
@@ -339,6 +339,40 @@ class TestLedgerPeriods(LedgerCase):
             len(requests.ledger_entry_ids.filtered(lambda e: e.state != "cancelled")), 2
         )
 
+    def test_editing_a_draft_penalty_reopens_its_evaluated_month(self):
+        """Caps sum the month's draft penalties too: any change of a penalty's amount or
+        month in an evaluated month has the period job evaluate it again (the old month
+        and the new)."""
+        contract = self._ruled_contract(
+            [
+                {"milestone": "response", "computation": "fixed", "amount": 400},
+                {"rule_type": "cap", "amount": 800},
+            ]
+        )
+        with freeze_time("2026-06-10 10:00:00"):
+            self._request("p1") | self._request("p1") | self._request("p1")
+        self._run_job("2026-06-10 11:00:00")
+        self._close("2026-08-01 00:30:00")
+        self.assertEqual(contract.ledger_evaluated_period, "2026-07")
+        cap = self._entries(contract, kind="cap")
+        self.assertEqual(cap.amount, 400.0)
+        penalties = self._entries(contract, kind="penalty").with_user(self.manager)
+        penalties[0].amount = 100
+        self.assertEqual(contract.ledger_evaluated_period, "2026-05")
+        self._close("2026-08-01 01:30:00")
+        live = self._entries(contract, kind="cap").filtered(lambda e: e.state != "cancelled")
+        self.assertEqual(live.mapped("amount"), [100.0])
+        # A draft moved into July: both months evaluated again.
+        penalties[1].write({"date": "2026-07-03"})
+        self.assertEqual(penalties[1].period, "2026-07")
+        self.assertEqual(contract.ledger_evaluated_period, "2026-05")
+        self._close("2026-08-01 02:30:00")
+        live = self._entries(contract, kind="cap").filtered(lambda e: e.state != "cancelled")
+        self.assertFalse(live, "June: 500, July: 400, both under the cap")
+        # Editing what does not count (the description) leaves the month closed.
+        penalties[2].description = "Reviewed with the customer"
+        self.assertEqual(contract.ledger_evaluated_period, "2026-07")
+
     def _meet_all(self, requests, when):
         with freeze_time(when):
             requests.write({"stage_id": self.stage_repaired.id})
@@ -659,6 +693,75 @@ class TestLedgerCorrections(LedgerCase):
         self.assertFalse(adjustment.exists())
         with self.assertRaises(UserError):
             entry.sudo().unlink()
+
+    def test_state_moves_only_through_the_actions(self):
+        """A plain write of the state (what any RPC client can send) is refused to every
+        group, along allowed transitions too: no entry is settled without a document, nor
+        confirmed without a reference. The actions still move it."""
+        contract = self._ruled_contract(
+            [{"milestone": "response", "computation": "fixed", "amount": 80}]
+        )
+        _request, entry = self._breached_entry(contract)
+
+        def refused(*states):
+            for new in states:
+                for user in (self.manager, self.accountant):
+                    with self.subTest(old=entry.state, new=new, user=user.login):
+                        old = entry.state
+                        with self.assertRaises(UserError):
+                            entry.with_user(user).write({"state": new})
+                        self.assertEqual(entry.state, old)
+
+        refused("confirmed", "cancelled")
+        entry.with_user(self.manager).action_confirm()
+        self.assertTrue(entry.name)
+        refused("settled", "disputed")
+        entry.with_user(self.accountant)._settle(self.env["account.move.line"])
+        self.assertEqual(entry.state, "settled")
+        refused("confirmed")
+        entry.with_user(self.accountant)._unsettle()
+        entry.with_user(self.manager).action_dispute("The customer disagrees")
+        refused("confirmed")
+        entry.with_user(self.manager).action_resolve("Call log checked")
+        self.assertEqual(entry.state, "confirmed")
+        draft = self._breached_entry(contract)[1].with_user(self.manager)
+        draft.action_cancel("Duplicate")
+        self.assertEqual(draft.state, "cancelled")
+
+    def test_create_takes_no_link_nor_cause_of_the_system(self):
+        """What the settlement, the reversals and the accruals write is refused on create
+        as on write: a typed source key would block the real penalty later."""
+        contract = self._ruled_contract(
+            [{"milestone": "response", "computation": "fixed", "amount": 80}]
+        )
+        request, entry = self._breached_entry(contract)
+        entry.with_user(self.manager).action_confirm()
+        move = self.env["account.move"].sudo().create({"move_type": "entry"})
+        line = self.env["account.move.line"].sudo().search([], limit=1)
+        base = {"contract_id": contract.id, "amount": 10, "date": "2026-06-15"}
+        cases = {
+            "settlement_move_id": move.id,
+            "move_line_ids": [Command.set(line.ids)],
+            "reversed_entry_id": entry.id,
+            # The cause of a breach to come (the next generation of the milestone).
+            "source_key": f"sla:{request.sla_line_ids[:1].id}:g1:rule1:breach",
+            "cancel_reason": "typed",
+            "dispute_note": "typed",
+        }
+        for field, value in cases.items():
+            with self.subTest(field=field), self.assertRaises(UserError):
+                self.Entry.with_user(self.manager).create({**base, field: value})
+            draft = self.Entry.with_user(self.manager).create(base)
+            with self.subTest(field=field, write=True), self.assertRaises(UserError):
+                draft.write({field: value})
+            draft.unlink()
+        self.assertEqual(self._entries(contract, kind="adjustment").ids, [])
+        # The form still creates an entry by hand (it sends the draft state, nothing else).
+        with Form(self.Entry.with_user(self.manager)) as form:
+            form.contract_id = contract
+            form.amount = 15
+            form.description = "Goodwill gesture"
+        self.assertEqual(form.record.state, "draft")
 
     def test_rights_per_group(self):
         everything = ("read", "write", "create", "unlink")

@@ -170,6 +170,34 @@ class TestSettlement(AccountTestInvoicingCommon):
             self.assertEqual(entry.move_line_ids.service_ledger_kind, entry.kind)
             self.assertEqual(entry.move_line_ids.move_id, entry.settlement_move_id)
 
+    def test_penalty_line_lists_each_work_order_by_reference(self):
+        """Three work orders with the same subject are three references on the line, each
+        followed by its subject."""
+        team = self.request_1.maintenance_team_id
+        requests = (
+            self.env["maintenance.request"]
+            .sudo()
+            .with_company(self.company)
+            .create(
+                [
+                    {
+                        "name": "Printhead worn",
+                        "company_id": self.company.id,
+                        "maintenance_team_id": team.id,
+                    }
+                    for _i in range(3)
+                ]
+            )
+        )
+        self._entries(
+            self.contract_a, [("penalty", "credit", 100, request) for request in requests]
+        )
+        moves, _zero = self._settle()
+        name = moves.invoice_line_ids.name
+        for request in requests:
+            self.assertTrue(request.reference.startswith("WO/"))
+            self.assertIn(f"{request.reference} Printhead worn", name)
+
     def test_per_customer_grouping(self):
         other_contract = self._contract(self.partner_a)
         entries = self._entries(self.contract_a, [("penalty", "credit", 100, None)])
@@ -221,6 +249,174 @@ class TestSettlement(AccountTestInvoicingCommon):
         again.with_user(self.accountant)._reverse_moves(cancel=True)
         self.assertEqual(entries.state, "confirmed")
         self.assertFalse(entries.settlement_move_id)
+
+    # ------------------------------------------------------------ the invariant
+    def _money(self, contract, period="2026-06"):
+        """Both sides of the settlement's invariant for ``contract`` and ``period``: what the
+        posted documents to the customer credit net of their reversals (each contract of
+        these tests has its own customer and settles one period), and what the settled
+        entries of the period credit. Positive: credited to the customer."""
+        # sudo: the test's own user is an invoicing user without the ledger's groups.
+        documents = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", contract.partner_id.id),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("state", "=", "posted"),
+                ]
+            )
+        )
+        settled = (
+            self.env["service.ledger.entry"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("period", "=", period),
+                    ("state", "=", "settled"),
+                ]
+            )
+        )
+        return (
+            -sum(documents.mapped("amount_untaxed_in_currency_signed")),
+            sum(settled.mapped("signed_amount")),
+        )
+
+    def _assert_money_holds(self, contract, settled):
+        documents, entries = self._money(contract)
+        self.assertEqual(
+            (documents, entries), (settled, settled), "posted documents = settled entries"
+        )
+
+    def _reversal_wizard(self, move, **vals):
+        """Odoo's own reversal wizard on ``move``, as the accountant opens it."""
+        return (
+            self.env["account.move.reversal"]
+            .with_user(self.accountant)
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"journal_id": move.journal_id.id, **vals})
+        )
+
+    def _thousand_of_penalties(self, contract=None):
+        return self._entries(
+            contract or self.contract_a,
+            [
+                ("penalty", "credit", 600, self.request_1),
+                ("penalty", "credit", 400, self.request_2),
+            ],
+        )
+
+    def test_invariant_reverse_then_post_the_credit_note(self):
+        entries = self._thousand_of_penalties()
+        moves, _zero = self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
+        wizard = self._reversal_wizard(moves, reason="Wrong month")
+        wizard.refund_moves()
+        reversal = wizard.new_move_ids
+        self.assertEqual(reversal.state, "draft")
+        self._assert_money_holds(self.contract_a, 1000.0)
+        reversal.with_user(self.accountant).action_post()
+        self._assert_money_holds(self.contract_a, 0.0)
+        self.assertEqual(set(entries.mapped("state")), {"confirmed"})
+        self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
+
+    def test_invariant_reverse_and_cancel(self):
+        self._thousand_of_penalties()
+        moves, _zero = self._settle()
+        moves.with_user(self.accountant)._reverse_moves(cancel=True)
+        self._assert_money_holds(self.contract_a, 0.0)
+        self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
+
+    def test_invariant_reverse_and_new_draft(self):
+        """The new draft takes over the entries: posting it settles them, and the next
+        settlement finds nothing (it credited 2,000 for 1,000 of penalties)."""
+        entries = self._thousand_of_penalties()
+        moves, _zero = self._settle()
+        wizard = self._reversal_wizard(moves, reason="Corrected")
+        wizard.modify_moves()
+        new_draft = wizard.new_move_ids
+        self.assertEqual((new_draft.state, new_draft.move_type), ("draft", "out_refund"))
+        self._assert_money_holds(self.contract_a, 0.0)
+        self.assertEqual(entries.settlement_move_id, new_draft, "the new draft holds them")
+        with self.assertRaisesRegex(UserError, "Nothing to settle"):
+            self._settle()
+        new_draft.with_user(self.accountant).action_post()
+        self._assert_money_holds(self.contract_a, 1000.0)
+        self.assertEqual(set(entries.mapped("state")), {"settled"})
+        with self.assertRaisesRegex(UserError, "Nothing to settle"):
+            self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
+
+    def test_invariant_partial_credit_note_is_refused(self):
+        """Entries are not split: a settlement is reversed in full or not at all, whether
+        the accountant edits the credit note or invoice the wizard drafts or posts another
+        one against the same document."""
+        credited = self._thousand_of_penalties()
+        charged = self._entries(self.contract_b, [("rebate", "charge", 500, None)])
+        self._settle()
+        credit_note, invoice = credited.settlement_move_id, charged.settlement_move_id
+        self.assertEqual((credit_note.move_type, invoice.move_type), ("out_refund", "out_invoice"))
+        for move, contract, amount in (
+            (credit_note, self.contract_a, 1000.0),
+            (invoice, self.contract_b, -500.0),
+        ):
+            with self.subTest(document=move.move_type):
+                wizard = self._reversal_wizard(move, reason="Partial goodwill")
+                wizard.refund_moves()
+                partial = wizard.new_move_ids.with_user(self.accountant)
+                line = partial.invoice_line_ids
+                price = line.price_unit
+                partial.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": 150})]})
+                with self.assertRaisesRegex(UserError, "in full"):
+                    partial.action_post()
+                self._assert_money_holds(contract, amount)
+                # In full it goes; a second reversal of the same document does not.
+                partial.write(
+                    {"invoice_line_ids": [Command.update(line.id, {"price_unit": price})]}
+                )
+                wizard = self._reversal_wizard(move, reason="Twice")
+                wizard.refund_moves()
+                partial.action_post()
+                self._assert_money_holds(contract, 0.0)
+                with self.assertRaisesRegex(UserError, "already reversed"):
+                    wizard.new_move_ids.with_user(self.accountant).action_post()
+                self._assert_money_holds(contract, 0.0)
+
+    def test_invariant_reset_to_draft_edit_and_cancel(self):
+        entries = self._thousand_of_penalties()
+        moves, _zero = self._settle()
+        moves = moves.with_user(self.accountant)
+        moves.button_draft()
+        self._assert_money_holds(self.contract_a, 0.0)
+        line = moves.invoice_line_ids
+        moves.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": 1500})]})
+        with self.assertRaisesRegex(UserError, "entries it settles"):
+            moves.action_post()
+        self._assert_money_holds(self.contract_a, 0.0)
+        moves.write({"invoice_line_ids": [Command.update(line.id, {"price_unit": 1000})]})
+        moves.action_post()
+        self._assert_money_holds(self.contract_a, 1000.0)
+        moves.button_cancel()
+        self._assert_money_holds(self.contract_a, 0.0)
+        self.assertFalse(entries.settlement_move_id)
+        again, _zero = self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
+        # A posted reversal stands, and so does the document it reverses: neither goes back
+        # to draft (the entries are open again, or settled anew).
+        reversal = again.with_user(self.accountant)._reverse_moves(cancel=True)
+        for move in (reversal, again):
+            with self.subTest(move=move.move_type), self.assertRaisesRegex(UserError, "reverse"):
+                move.with_user(self.accountant).button_draft()
+        self._assert_money_holds(self.contract_a, 0.0)
+        # Nor is a reversal reversed: the entries are settled again instead.
+        with self.assertRaisesRegex(UserError, "settle the entries again"):
+            reversal.with_user(self.accountant)._reverse_moves(cancel=True)
+        self._settle()
+        self._assert_money_holds(self.contract_a, 1000.0)
 
     def test_never_twice_and_zero_net(self):
         self._entries(self.contract_a, [("penalty", "credit", 300, None)])

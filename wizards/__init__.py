@@ -1,1 +1,6 @@
-from . import device_label_wizard, service_ledger_entry_reason, service_settlement_wizard
+from . import (
+    account_move_reversal,
+    device_label_wizard,
+    service_ledger_entry_reason,
+    service_settlement_wizard,
+)

@@ -283,9 +283,10 @@ class ServiceSettlementWizard(models.TransientModel):
             order=f"{group_field}, currency_id",
         )
         request_ids = sorted({rid for row in rows for rid in row[5] if rid})
-        # sudo: the work orders' references only, which the accountant may not read otherwise.
+        # sudo: the work orders' references and subjects only, which the accountant may not
+        # read otherwise. Listed by reference: several work orders share a subject.
         references = {
-            request.id: request.name
+            request.id: f"{request.reference or f'#{request.id}'} {request.name}"
             for request in self.env["maintenance.request"].sudo().browse(request_ids)
         }
         groups = {}
