@@ -906,20 +906,28 @@ class DeviceServicePortal(CustomerPortal):
         pager = portal_pager(
             url="/my/contracts",
             url_args={"sortby": sortby, "filterby": filterby},
-            total=Contract.search_count(domain),
+            total=Contract.search_count(domain) if Contract.has_access("read") else 0,
             page=page,
             step=self._items_per_page,
         )
-        contracts = Contract.search(
-            domain,
-            order=sortings[sortby]["order"],
-            limit=self._items_per_page,
-            offset=pager["offset"],
-        )
-        device_counts = dict(
-            request.env["maintenance.equipment"]._read_group(
-                [("contract_ids", "in", contracts.ids)], ["contract_ids"], ["__count"]
+        contracts = (
+            Contract.search(
+                domain,
+                order=sortings[sortby]["order"],
+                limit=self._items_per_page,
+                offset=pager["offset"],
             )
+            if pager["page_count"]
+            else Contract
+        )
+        device_counts = (
+            dict(
+                request.env["maintenance.equipment"]._read_group(
+                    [("contract_ids", "in", contracts.ids)], ["contract_ids"], ["__count"]
+                )
+            )
+            if contracts
+            else {}
         )
         values = self._prepare_portal_layout_values()
         values.update(
