@@ -34,6 +34,8 @@ PHOTO_MIMETYPES = {
     "image/gif": "GIF",
     "image/webp": "WebP",
 }
+# The longest fault description taken, in characters of what was typed.
+DESCRIPTION_MAX_CHARS = 10000
 # Closed work orders shown on a device's page (the work-order list has them all).
 DEVICE_PAST_WORK_ORDERS = 10
 
@@ -683,6 +685,7 @@ class DeviceServicePortal(CustomerPortal):
             "fault_errors": errors or {},
             # One key per rendering of the form: sending it twice creates one work order.
             "fault_submission_key": key or secrets.token_urlsafe(16),
+            "description_max_chars": DESCRIPTION_MAX_CHARS,
             "photo_max_count": PHOTO_MAX_COUNT,
             "photo_max_mb": PHOTO_MAX_MB,
             "photo_types": ", ".join(PHOTO_MIMETYPES.values()),
@@ -774,11 +777,24 @@ class DeviceServicePortal(CustomerPortal):
             errors["device_id"] = env._("Choose one of your devices.")
         if form["severity"] not in dict(SEVERITIES):
             errors["severity"] = env._("Choose how urgent the fault is.")
-        description = fault_description_html(form["description"])
-        if not description:
+        description = ""
+        # Counted as the browser counts for the field's maxlength: a line break is one
+        # character (it sends two).
+        typed = form["description"].replace("\r\n", "\n")
+        if len(typed) > DESCRIPTION_MAX_CHARS:
+            # Refused before it is cleaned; sent back as the field would take it.
+            form["description"] = typed[:DESCRIPTION_MAX_CHARS]
             errors["description"] = env._(
-                "Describe the fault: what happens, since when, any message the device shows."
+                "Your description is too long: at most %(max)s characters. It was cut at "
+                "the limit: check its end before sending it again.",
+                max=DESCRIPTION_MAX_CHARS,
             )
+        else:
+            description = fault_description_html(typed)
+            if not description:
+                errors["description"] = env._(
+                    "Describe the fault: what happens, since when, any message the device " "shows."
+                )
         photos, photo_errors = self._portal_fault_photos()
         if photo_errors:
             errors["photos"] = " ".join(photo_errors)

@@ -10,7 +10,7 @@ from odoo import http
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from ..controllers.portal import PHOTO_MAX_MB, fault_description_html
+from ..controllers.portal import DESCRIPTION_MAX_CHARS, PHOTO_MAX_MB, fault_description_html
 from ..tools.sla_time import next_working_instant
 from .common import DevicePortalCase
 
@@ -298,6 +298,20 @@ class TestPortalReport(DevicePortalCase):
                 self.assertRefused(response, message, typed)
                 if photos:
                     self.assertIn("choose them again", response.text)
+
+    def test_description_has_a_length_limit(self):
+        """A description is at most DESCRIPTION_MAX_CHARS long: the form says so, the server
+        refuses more with a message (300 KB were taken before)."""
+        self._login(self.portal_user)
+        response = self.url_open("/my/work-orders/new")
+        self.assertIn(f'maxlength="{DESCRIPTION_MAX_CHARS}"', response.text)
+        response = self._post(self._form(description="Error light blinks red " + "x" * 300_000))
+        self.assertRefused(response, f"at most {DESCRIPTION_MAX_CHARS} characters")
+        # What comes back is what the form takes: cut at the limit.
+        self.assertNotIn("x" * DESCRIPTION_MAX_CHARS, response.text)
+        response = self._post(self._form(description="y" * DESCRIPTION_MAX_CHARS))
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(len(self._created()), 1)
 
     def test_retired_device_is_refused(self):
         self.env["maintenance.equipment"].create(
