@@ -6,7 +6,7 @@ from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_datetime, html2plaintext, mute_logger
+from odoo.tools import SQL, format_datetime, html2plaintext
 
 from ..tools.sla_demo_history import history_slots, story_events
 from ..tools.sla_time import add_working_hours, aware_utc, naive_utc
@@ -493,9 +493,12 @@ class MaintenanceRequest(models.Model):
             )
         try:
             # The database holds the key unique: a form sent twice at the same moment meets
-            # the other sending's work order here. Its refused insert is expected (not
-            # logged); the caller finds that work order in a new transaction.
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            # the other sending's work order when the key is written. That refusal is
+            # expected: the key is written alone, with the refused query not logged as an
+            # error (no logger is muted: that is global state, unsafe between threads), and
+            # the whole creation is taken back. The caller finds that work order in a new
+            # transaction.
+            with self.env.cr.savepoint():
                 request = self.with_company(device.company_id).create(
                     {
                         "name": self._portal_subject(description),
@@ -507,9 +510,20 @@ class MaintenanceRequest(models.Model):
                         "owner_user_id": user.id,
                         "company_id": device.company_id.id,
                         "maintenance_team_id": team.id,
-                        "portal_submission_key": key,
                     }
                 )
+                if key:
+                    request.flush_recordset()
+                    self.env.cr.execute(
+                        SQL(
+                            "UPDATE %s SET portal_submission_key = %s WHERE id = %s",
+                            SQL.identifier(self._table),
+                            key,
+                            request.id,
+                        ),
+                        log_exceptions=False,
+                    )
+                    request.invalidate_recordset(["portal_submission_key"])
         except UniqueViolation as error:
             if error.diag.constraint_name != PORTAL_SUBMISSION_KEY_CONSTRAINT:
                 raise
