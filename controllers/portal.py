@@ -657,7 +657,9 @@ class DeviceServicePortal(CustomerPortal):
         Request = request.env["maintenance.request"]
         if not key or not SUBMISSION_KEY_RE.fullmatch(key) or not Request.has_access("read"):
             return Request
-        return Request.search(
+        # sudo: the key is internal (not readable by portal users); the search keeps to the
+        # work orders of the user's company that the user reported, which they may read.
+        found = Request.sudo().search(
             [
                 *self._portal_work_order_domain(),
                 ("portal_submission_key", "=", key),
@@ -665,6 +667,7 @@ class DeviceServicePortal(CustomerPortal):
             ],
             limit=1,
         )
+        return found.sudo(False)
 
     def _portal_fault_form_values(self, device=None, form=None, errors=None, key=None):
         """Values of the fault form (template portal_work_order_form): on a device's page

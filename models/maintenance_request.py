@@ -80,13 +80,22 @@ class MaintenanceRequest(models.Model):
     # section below).
     part_ids = fields.One2many("maintenance.request.part", "request_id", string="Parts")
     invoice_ids = fields.One2many(
-        "account.move", "service_request_id", string="Invoices", readonly=True, copy=False
+        "account.move",
+        "service_request_id",
+        string="Invoices",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
     )
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_count = fields.Integer(compute="_compute_invoice_count", groups="base.group_user")
     has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
     # The key of the portal fault form that created the work order: the same form sent
     # twice (a double click, a reload) finds this work order instead of making a second.
-    portal_submission_key = fields.Char(copy=False, readonly=True)
+    portal_submission_key = fields.Char(copy=False, readonly=True, groups="base.group_user")
+    # Core's fields the portal never shows: who works on the work order (its page names the
+    # technician, read as superuser) stays internal, also over RPC.
+    user_id = fields.Many2one(groups="base.group_user")
+    maintenance_team_id = fields.Many2one(groups="base.group_user")
 
     _sql_constraints = [
         (
@@ -118,6 +127,28 @@ class MaintenanceRequest(models.Model):
     @api.onchange("severity")
     def _onchange_severity(self):
         self.priority = SEVERITY_PRIORITY[self.severity]
+
+    def _init_column(self, column_name):
+        """A column's default is computed once and copied to every existing row: the work
+        orders made before the install would share one access token, and any one token
+        would open them all in the portal. Each gets a token of its own, as the default
+        gives a new work order."""
+        if column_name != "access_token":
+            return super()._init_column(column_name)
+        table = SQL.identifier(self._table)
+        self.env.cr.execute(SQL("SELECT id FROM %s WHERE access_token IS NULL", table))
+        ids = [request_id for (request_id,) in self.env.cr.fetchall()]
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE %(table)s SET access_token = new.token
+                         FROM unnest(%(ids)s::integer[], %(tokens)s::varchar[]) AS new(id, token)
+                        WHERE %(table)s.id = new.id""",
+                    table=table,
+                    ids=ids,
+                    tokens=[str(uuid.uuid4()) for _id in ids],
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
