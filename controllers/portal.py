@@ -34,6 +34,8 @@ PHOTO_MIMETYPES = {
     "image/gif": "GIF",
     "image/webp": "WebP",
 }
+# The longest fault description taken, in characters of what was typed.
+DESCRIPTION_MAX_CHARS = 10000
 # Closed work orders shown on a device's page (the work-order list has them all).
 DEVICE_PAST_WORK_ORDERS = 10
 
@@ -665,7 +667,9 @@ class DeviceServicePortal(CustomerPortal):
         Request = request.env["maintenance.request"]
         if not key or not SUBMISSION_KEY_RE.fullmatch(key) or not Request.has_access("read"):
             return Request
-        return Request.search(
+        # sudo: the key is internal (not readable by portal users); the search keeps to the
+        # work orders of the user's company that the user reported, which they may read.
+        found = Request.sudo().search(
             [
                 *self._portal_work_order_domain(),
                 ("portal_submission_key", "=", key),
@@ -673,6 +677,7 @@ class DeviceServicePortal(CustomerPortal):
             ],
             limit=1,
         )
+        return found.sudo(False)
 
     def _portal_fault_form_values(self, device=None, form=None, errors=None, key=None):
         """Values of the fault form (template portal_work_order_form): on a device's page
@@ -693,6 +698,7 @@ class DeviceServicePortal(CustomerPortal):
             "fault_errors": errors or {},
             # One key per rendering of the form: sending it twice creates one work order.
             "fault_submission_key": key or secrets.token_urlsafe(16),
+            "description_max_chars": DESCRIPTION_MAX_CHARS,
             "photo_max_count": PHOTO_MAX_COUNT,
             "photo_max_mb": PHOTO_MAX_MB,
             "photo_types": ", ".join(PHOTO_MIMETYPES.values()),
@@ -784,11 +790,24 @@ class DeviceServicePortal(CustomerPortal):
             errors["device_id"] = env._("Choose one of your devices.")
         if form["severity"] not in dict(SEVERITIES):
             errors["severity"] = env._("Choose how urgent the fault is.")
-        description = fault_description_html(form["description"])
-        if not description:
+        description = ""
+        # Counted as the browser counts for the field's maxlength: a line break is one
+        # character (it sends two).
+        typed = form["description"].replace("\r\n", "\n")
+        if len(typed) > DESCRIPTION_MAX_CHARS:
+            # Refused before it is cleaned; sent back as the field would take it.
+            form["description"] = typed[:DESCRIPTION_MAX_CHARS]
             errors["description"] = env._(
-                "Describe the fault: what happens, since when, any message the device shows."
+                "Your description is too long: at most %(max)s characters. It was cut at "
+                "the limit: check its end before sending it again.",
+                max=DESCRIPTION_MAX_CHARS,
             )
+        else:
+            description = fault_description_html(typed)
+            if not description:
+                errors["description"] = env._(
+                    "Describe the fault: what happens, since when, any message the device " "shows."
+                )
         photos, photo_errors = self._portal_fault_photos()
         if photo_errors:
             errors["photos"] = " ".join(photo_errors)
@@ -916,20 +935,28 @@ class DeviceServicePortal(CustomerPortal):
         pager = portal_pager(
             url="/my/contracts",
             url_args={"sortby": sortby, "filterby": filterby},
-            total=Contract.search_count(domain),
+            total=Contract.search_count(domain) if Contract.has_access("read") else 0,
             page=page,
             step=self._items_per_page,
         )
-        contracts = Contract.search(
-            domain,
-            order=sortings[sortby]["order"],
-            limit=self._items_per_page,
-            offset=pager["offset"],
-        )
-        device_counts = dict(
-            request.env["maintenance.equipment"]._read_group(
-                [("contract_ids", "in", contracts.ids)], ["contract_ids"], ["__count"]
+        contracts = (
+            Contract.search(
+                domain,
+                order=sortings[sortby]["order"],
+                limit=self._items_per_page,
+                offset=pager["offset"],
             )
+            if pager["page_count"]
+            else Contract
+        )
+        device_counts = (
+            dict(
+                request.env["maintenance.equipment"]._read_group(
+                    [("contract_ids", "in", contracts.ids)], ["contract_ids"], ["__count"]
+                )
+            )
+            if contracts
+            else {}
         )
         values = self._prepare_portal_layout_values()
         values.update(

@@ -129,6 +129,14 @@ class MaintenanceEquipment(models.Model):
     active_contract_id = fields.Many2one(
         "service.contract", compute="_compute_active_contract_id", string="Current Contract"
     )
+    # Core's fields the portal never shows (what the device cost, whom it was bought from,
+    # internal notes, who services it) stay internal, also over RPC.
+    cost = fields.Float(groups="base.group_user")
+    partner_id = fields.Many2one(groups="base.group_user")
+    partner_ref = fields.Char(groups="base.group_user")
+    note = fields.Html(groups="base.group_user")
+    technician_user_id = fields.Many2one(groups="base.group_user")
+    maintenance_team_id = fields.Many2one(groups="base.group_user")
 
     _sql_constraints = [
         # Core makes the serial unique across all companies; a service vendor with two

@@ -6,7 +6,7 @@ from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_datetime, html2plaintext, mute_logger
+from odoo.tools import SQL, format_datetime, html2plaintext
 
 from ..tools.sla_demo_history import history_slots, story_events
 from ..tools.sla_time import add_working_hours, aware_utc, naive_utc
@@ -84,13 +84,22 @@ class MaintenanceRequest(models.Model):
     # section below).
     part_ids = fields.One2many("maintenance.request.part", "request_id", string="Parts")
     invoice_ids = fields.One2many(
-        "account.move", "service_request_id", string="Invoices", readonly=True, copy=False
+        "account.move",
+        "service_request_id",
+        string="Invoices",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
     )
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_count = fields.Integer(compute="_compute_invoice_count", groups="base.group_user")
     has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
     # The key of the portal fault form that created the work order: the same form sent
     # twice (a double click, a reload) finds this work order instead of making a second.
-    portal_submission_key = fields.Char(copy=False, readonly=True)
+    portal_submission_key = fields.Char(copy=False, readonly=True, groups="base.group_user")
+    # Core's fields the portal never shows: who works on the work order (its page names the
+    # technician, read as superuser) stays internal, also over RPC.
+    user_id = fields.Many2one(groups="base.group_user")
+    maintenance_team_id = fields.Many2one(groups="base.group_user")
 
     _sql_constraints = [
         (
@@ -132,6 +141,28 @@ class MaintenanceRequest(models.Model):
     @api.onchange("severity")
     def _onchange_severity(self):
         self.priority = SEVERITY_PRIORITY[self.severity]
+
+    def _init_column(self, column_name):
+        """A column's default is computed once and copied to every existing row: the work
+        orders made before the install would share one access token, and any one token
+        would open them all in the portal. Each gets a token of its own, as the default
+        gives a new work order."""
+        if column_name != "access_token":
+            return super()._init_column(column_name)
+        table = SQL.identifier(self._table)
+        self.env.cr.execute(SQL("SELECT id FROM %s WHERE access_token IS NULL", table))
+        ids = [request_id for (request_id,) in self.env.cr.fetchall()]
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE %(table)s SET access_token = new.token
+                         FROM unnest(%(ids)s::integer[], %(tokens)s::varchar[]) AS new(id, token)
+                        WHERE %(table)s.id = new.id""",
+                    table=table,
+                    ids=ids,
+                    tokens=[str(uuid.uuid4()) for _id in ids],
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -513,9 +544,12 @@ class MaintenanceRequest(models.Model):
             )
         try:
             # The database holds the key unique: a form sent twice at the same moment meets
-            # the other sending's work order here. Its refused insert is expected (not
-            # logged); the caller finds that work order in a new transaction.
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            # the other sending's work order when the key is written. That refusal is
+            # expected: the key is written alone, with the refused query not logged as an
+            # error (no logger is muted: that is global state, unsafe between threads), and
+            # the whole creation is taken back. The caller finds that work order in a new
+            # transaction.
+            with self.env.cr.savepoint():
                 request = self.with_company(device.company_id).create(
                     {
                         "name": self._portal_subject(description),
@@ -527,9 +561,20 @@ class MaintenanceRequest(models.Model):
                         "owner_user_id": user.id,
                         "company_id": device.company_id.id,
                         "maintenance_team_id": team.id,
-                        "portal_submission_key": key,
                     }
                 )
+                if key:
+                    request.flush_recordset()
+                    self.env.cr.execute(
+                        SQL(
+                            "UPDATE %s SET portal_submission_key = %s WHERE id = %s",
+                            SQL.identifier(self._table),
+                            key,
+                            request.id,
+                        ),
+                        log_exceptions=False,
+                    )
+                    request.invalidate_recordset(["portal_submission_key"])
         except UniqueViolation as error:
             if error.diag.constraint_name != PORTAL_SUBMISSION_KEY_CONSTRAINT:
                 raise

@@ -123,6 +123,8 @@ class ServiceContract(models.Model):
         index=True,
         default=lambda self: self.env.user,
         domain="[('share', '=', False)]",
+        # The portal page names the account manager, read as superuser.
+        groups="base.group_user",
     )
     sla_ids = fields.One2many(
         "service.contract.sla",
@@ -146,6 +148,7 @@ class ServiceContract(models.Model):
         readonly=False,
         precompute=True,
         check_company=True,
+        groups="base.group_user",
         help="The contract's own spare-parts location is created in this warehouse's stock.",
     )
     stock_location_id = fields.Many2one(
@@ -154,6 +157,7 @@ class ServiceContract(models.Model):
         readonly=True,
         copy=False,
         check_company=True,
+        groups="base.group_user",
         help="The contract's own location, created on activation for the parts held without "
         "a location of their own.",
     )
@@ -161,6 +165,7 @@ class ServiceContract(models.Model):
         string="Grace Period",
         default=24.0,
         tracking=True,
+        groups="base.group_user",
         help="How long a committed part may stay below its minimum before the shortfall "
         "counts against the service (penalties).",
     )

@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import JsonRpcException, tagged
+from odoo.tests import JsonRpcException, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..controllers.portal import DeviceServicePortal
@@ -93,6 +93,25 @@ class TestPortalContracts(PortalContractCase):
         response = self._get("/my/contracts", self.portal_user_2)
         self.assertIn(self.contract_2.name, response.text)
         self.assertNotIn(self.contract.name, response.text)
+
+    def test_list_for_a_user_without_access_to_contracts(self):
+        """An employee without Device Service rights may not read contracts: the list says
+        there is none (as the devices and work orders lists do) instead of failing."""
+        employee = new_test_user(
+            self.env,
+            login="bds_employee",
+            password="bds_employee",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertFalse(self.env["service.contract"].with_user(employee).has_access("read"))
+        for url in ("/my/contracts", "/my/contracts?filterby=active", "/my/contracts/page/2"):
+            with self.subTest(url=url):
+                response = self.assertServedReadOnly(url, employee)
+                self.assertNotIn(self.contract.name, response.text)
+        self.assertIn("There is no service contract for your company yet.", response.text)
+        self.assertRefused(self._get(f"/my/contracts/{self.contract.id}"), self.contract.name)
 
     def test_list_counts_covered_devices(self):
         second = self.env["maintenance.equipment"].create(

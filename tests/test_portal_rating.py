@@ -4,6 +4,7 @@ from odoo import http
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..controllers.portal import DeviceServicePortal
 from .common import DevicePortalCase
 
 
@@ -107,6 +108,39 @@ class TestPortalRating(DevicePortalCase):
         response = self.url_open("/rate/not-a-token/5")
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self.work_order.rating_ids.filtered("consumed"))
+
+    def _submit_feedback(self, token, rate="1", feedback="Nobody came."):
+        """Core's feedback form, under the rating link's page: a POST of its own."""
+        return self.url_open(
+            f"/rate/{token}/submit_feedback",
+            data={"csrf_token": http.Request.csrf_token(self), "rate": rate, "feedback": feedback},
+        )
+
+    @mute_logger("odoo.http")
+    def test_foreign_rating_tokens_posted(self):
+        """Core's feedback form is refused to customer 2 as the rating link is."""
+        self._resolve(self.work_order)
+        pending = self._pending(self.work_order)
+        self._login(self.portal_user_2)
+        response = self._submit_feedback(pending.access_token)
+        self.assertIn("You cannot rate this work order", response.text)
+        self.assertNotIn(self.work_order.name, response.text)
+        self.assertEqual((pending.consumed, pending.rating, pending.feedback), (False, 0, False))
+
+    def test_feedback_posted_has_the_portal_forms_limit(self):
+        self._resolve(self.work_order)
+        pending = self._pending(self.work_order)
+        self._login(self.portal_user)
+        limit = DeviceServicePortal._rating_feedback_max
+        response = self._submit_feedback(pending.access_token, feedback="z" * (limit + 1))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f"at most {limit} characters", response.text)
+        self.assertIn(f'maxlength="{limit}"', response.text)
+        self.assertEqual((pending.consumed, pending.feedback), (False, False))
+        response = self._submit_feedback(pending.access_token, rate="5", feedback="z" * limit)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual((pending.consumed, pending.rating), (True, 5))
+        self.assertEqual(pending.feedback, "z" * limit)
 
     # ------------------------------------------------------------------ portal form
     def test_resolved_work_order_shows_the_form_until_rated(self):

@@ -1,10 +1,12 @@
 import csv
 import os
 
+from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import JsonRpcException, new_test_user, tagged
+from odoo.tools import SQL, mute_logger
 
-from .common import DeviceServiceCase
+from .common import DevicePortalCase, DeviceServiceCase
 
 
 @tagged("post_install", "-at_install")
@@ -218,3 +220,156 @@ class TestDeviceSecurity(DeviceServiceCase):
         self.assertNotIn(
             request, self.env["maintenance.request"].with_user(self.internal_user).search([])
         )
+
+    def test_install_gives_existing_work_orders_a_token_each(self):
+        """The addon adds the work orders' access_token column: on a database that already
+        has work orders, each must get a token of its own (one token would open them all in
+        the portal). The ORM fills a column it adds to a table with rows through
+        _init_column (Field.update_db_notnull): that call is tested here, on work orders
+        whose column is emptied as it is right after the column is added. A real install
+        over existing rows cannot run inside a test: it needs a database without the addon
+        and a new registry, outside the test's transaction."""
+        team = self.env["maintenance.team"].create({"name": "Team", "company_id": self.company.id})
+        requests = self.env["maintenance.request"].create(
+            [
+                {
+                    "name": f"Made before the install {number}",
+                    "equipment_id": self.device.id,
+                    "company_id": self.company.id,
+                    "maintenance_team_id": team.id,
+                }
+                for number in range(5)
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE maintenance_request SET access_token = NULL WHERE id IN %s",
+                tuple(requests.ids),
+            )
+        )
+        requests.invalidate_recordset(["access_token"])
+        self.env["maintenance.request"]._init_column("access_token")
+        tokens = requests.mapped("access_token")
+        self.assertTrue(all(tokens))
+        self.assertEqual(len(set(tokens)), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalFieldAccess(DevicePortalCase):
+    """A portal user reads their own devices, work orders and contracts (record rules),
+    also over RPC: only what the portal pages show, never the internal fields."""
+
+    # What the portal never shows, per model: core's fields and the addon's.
+    INTERNAL_FIELDS = {
+        "maintenance.equipment": [
+            "cost",
+            "partner_id",
+            "partner_ref",
+            "note",
+            "technician_user_id",
+            "maintenance_team_id",
+        ],
+        "maintenance.request": [
+            "user_id",
+            "maintenance_team_id",
+            "portal_submission_key",
+            "invoice_ids",
+            "invoice_count",
+        ],
+        "service.contract": ["stock_location_id", "warehouse_id", "stock_grace_hours", "user_id"],
+    }
+    # What the portal pages show of them.
+    PORTAL_FIELDS = {
+        "maintenance.equipment": [
+            "name",
+            "serial_no",
+            "model",
+            "barcode",
+            "product_id",
+            "site_id",
+            "device_state",
+            "installation_date",
+            "warranty_start_date",
+            "warranty_end_date",
+            "under_warranty",
+        ],
+        "maintenance.request": [
+            "name",
+            "reference",
+            "description",
+            "request_date",
+            "equipment_id",
+            "stage_id",
+            "severity",
+            "archive",
+            "sla_deadline",
+            "sla_status",
+        ],
+        "service.contract": [
+            "name",
+            "state",
+            "date_start",
+            "date_end",
+            "covers_spare_parts",
+            "covers_on_site_repair",
+            "device_ids",
+        ],
+    }
+
+    def _records(self):
+        return {
+            "maintenance.equipment": self.device,
+            "maintenance.request": self.work_order,
+            "service.contract": self.contract,
+        }
+
+    def test_portal_user_reads_no_internal_field(self):
+        for model, record in self._records().items():
+            mine = record.with_user(self.portal_user)
+            mine.read(self.PORTAL_FIELDS[model])
+            for name in self.INTERNAL_FIELDS[model]:
+                with self.subTest(model=model, field=name), self.assertRaises(AccessError):
+                    mine.read([name])
+            # Nor by searching on them.
+            with self.assertRaises(AccessError):
+                mine.search([(self.INTERNAL_FIELDS[model][0], "!=", False)])
+
+    def test_portal_user_reads_no_internal_field_over_rpc(self):
+        self.authenticate(self.portal_user.login, self.portal_user.login)
+        for model, record in self._records().items():
+            with self.subTest(model=model):
+                result = self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": model,
+                        "method": "read",
+                        "args": [record.ids, self.PORTAL_FIELDS[model]],
+                        "kwargs": {},
+                    },
+                )
+                self.assertEqual(result[0]["id"], record.id)
+                with mute_logger("odoo.http"), self.assertRaises(JsonRpcException):
+                    self.make_jsonrpc_request(
+                        "/web/dataset/call_kw",
+                        {
+                            "model": model,
+                            "method": "read",
+                            "args": [record.ids, self.INTERNAL_FIELDS[model]],
+                            "kwargs": {},
+                        },
+                    )
+
+    def test_internal_users_still_read_them(self):
+        technician = new_test_user(
+            self.env,
+            login="bds_field_technician",
+            groups="base.group_user,barcode_device_service.group_device_service_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        for model, record in self._records().items():
+            # (The invoices themselves are for accountants: their count shows.)
+            names = [name for name in self.INTERNAL_FIELDS[model] if name != "invoice_ids"]
+            with self.subTest(model=model):
+                record.with_user(technician).read(names)
