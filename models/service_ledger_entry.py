@@ -8,7 +8,7 @@ from psycopg2 import errors as pg_errors
 from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module as odoo_module
-from odoo.tools import SQL, format_amount, mute_logger
+from odoo.tools import SQL, format_amount
 
 from ..tools import penalty
 from ..tools.sla_time import aware_utc, late_hours
@@ -820,16 +820,17 @@ class ServiceLedgerEntry(models.Model):
         if not by_key:
             return self.browse()
         try:
-            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
                 return Entry._insert_accruals(list(by_key.values()))
         except pg_errors.UniqueViolation:
             # Another transaction accrued some of these causes after they were looked up
-            # (this transaction cannot see them yet): keep the others, one at a time.
+            # (this transaction cannot see them yet, and ON CONFLICT would fail to serialize
+            # under Odoo's repeatable read): keep the others, one at a time.
             _logger.info("Ledger: causes accrued meanwhile by another transaction are skipped.")
         created = Entry.browse()
         for vals in by_key.values():
             try:
-                with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                with self.env.cr.savepoint():
                     created |= Entry._insert_accruals([vals])
             except pg_errors.UniqueViolation:
                 continue
@@ -879,25 +880,25 @@ class ServiceLedgerEntry(models.Model):
                 )
             )
         self.flush_model()
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "INSERT INTO service_ledger_entry (%s) VALUES %s RETURNING id",
-                    SQL(", ").join(
-                        SQL.identifier(column)
-                        for column in (
-                            *INSERT_COLUMNS,
-                            "create_uid",
-                            "create_date",
-                            "write_uid",
-                            "write_date",
-                        )
-                    ),
-                    SQL(", ").join(SQL("%s", row) for row in rows),
+        query = SQL(
+            "INSERT INTO service_ledger_entry (%s) VALUES %s RETURNING id",
+            SQL(", ").join(
+                SQL.identifier(column)
+                for column in (
+                    *INSERT_COLUMNS,
+                    "create_uid",
+                    "create_date",
+                    "write_uid",
+                    "write_date",
                 )
-            )
-        ]
+            ),
+            SQL(", ").join(SQL("%s", row) for row in rows),
+        )
+        # A cause accrued meanwhile by another transaction is an expected unique violation
+        # that _accrue handles: not logged by this statement (the error still propagates),
+        # instead of muting the shared odoo.sql_db logger, which is not thread-safe.
+        self.env.cr.execute(query, log_exceptions=False)
+        ids = [row[0] for row in self.env.cr.fetchall()]
         entries = self.browse(ids)
         # What reads entries through a one2many reads the new ones; what depends on them
         # (the SLA lines' penalty amounts) is recomputed.
@@ -1332,34 +1333,35 @@ class ServiceLedgerEntry(models.Model):
         self.env["service.contract"].flush_model(["state", "date_end", "ledger_evaluated_period"])
         self.env["service.penalty.rule"].flush_model(["contract_id", "active"])
         latest = penalty.last_closed_period(now + MAX_UTC_OFFSET, "UTC")
-        # A contract evaluated by another worker since this transaction began fails to lock
-        # (serialization failure): expected, the caller starts again, nothing to log.
-        with mute_logger("odoo.sql_db"):
-            rows = self._locked_contract_rows(after_id, latest, limit)
+        rows = self._locked_contract_rows(after_id, latest, limit)
         return self.env["service.contract"].browse([row[0] for row in rows])
 
     @api.model
     def _locked_contract_rows(self, after_id, latest, limit):
-        return self.env.execute_query(
-            SQL(
-                """
-                SELECT contract.id
-                  FROM service_contract contract
-                 WHERE contract.id > %(after)s
-                   AND contract.state != 'draft'
-                   AND COALESCE(contract.ledger_evaluated_period, '')
-                       < LEAST(to_char(contract.date_end, 'YYYY-MM'), %(latest)s)
-                   AND EXISTS (SELECT 1 FROM service_penalty_rule rule
-                                WHERE rule.contract_id = contract.id AND rule.active)
-                 ORDER BY contract.id
-                 LIMIT %(limit)s
-                   FOR NO KEY UPDATE OF contract SKIP LOCKED
-                """,
-                after=after_id,
-                latest=latest,
-                limit=limit,
-            )
+        query = SQL(
+            """
+            SELECT contract.id
+              FROM service_contract contract
+             WHERE contract.id > %(after)s
+               AND contract.state != 'draft'
+               AND COALESCE(contract.ledger_evaluated_period, '')
+                   < LEAST(to_char(contract.date_end, 'YYYY-MM'), %(latest)s)
+               AND EXISTS (SELECT 1 FROM service_penalty_rule rule
+                            WHERE rule.contract_id = contract.id AND rule.active)
+             ORDER BY contract.id
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF contract SKIP LOCKED
+            """,
+            after=after_id,
+            latest=latest,
+            limit=limit,
         )
+        self.env.flush_query(query)
+        # A contract evaluated by another worker since this transaction began fails to lock
+        # (serialization failure): expected, the caller starts again. Not logged by this
+        # statement alone, instead of muting the shared odoo.sql_db logger (not thread-safe).
+        self.env.cr.execute(query, log_exceptions=False)
+        return self.env.cr.fetchall()
 
     @api.model
     def _close_periods(self, contracts, now):

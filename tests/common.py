@@ -1,3 +1,6 @@
+import logging
+from contextlib import contextmanager
+
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
@@ -177,3 +180,22 @@ class DevicePortalCase(HttpCase):
             }
         )
         return customer, user, device, contract, work_order
+
+
+@contextmanager
+def sql_errors_logged():
+    """The warnings and errors the database logger records in the block. A filter sees every
+    record, muted or not: expected conflicts (locks, unique keys) must be neither logged nor
+    hidden by muting the logger, which is global state and not thread-safe."""
+    logger = logging.getLogger("odoo.sql_db")
+    records = []
+    watch = logging.Filter()
+    watch.filter = lambda record: records.append(record) or True
+    state = (list(logger.handlers), logger.propagate, logger.disabled)
+    logger.addFilter(watch)
+    try:
+        yield records
+    finally:
+        logger.removeFilter(watch)
+    assert state == (list(logger.handlers), logger.propagate, logger.disabled), "logger changed"
+    records[:] = [r.getMessage() for r in records if r.levelno >= logging.WARNING]

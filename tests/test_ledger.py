@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import sql_errors_logged
 from .test_sla_clock import SlaCase, utc
 
 
@@ -958,9 +959,10 @@ class TestLedgerConcurrency(TransactionCase):
         # The first worker's transaction starts before the second one commits its run.
         first.cr.execute("SELECT 1")
         second["service.ledger.entry"]._cron_close_periods(commit=True)
-        with mute_logger("odoo.sql_db"):
+        with sql_errors_logged() as logged:
             first["service.ledger.entry"]._cron_close_periods(commit=True)
         self.assertEqual(self._caps(), [150.0])
+        self.assertEqual(logged, [], "an expected lock failure is not a database error")
 
     def test_accrual_racing_another_transaction_keeps_the_other_causes(self):
         first, second = self.workers
@@ -979,8 +981,10 @@ class TestLedgerConcurrency(TransactionCase):
         second.cr.execute("SELECT 1")
         first["service.ledger.entry"]._accrue([cause("race:a")])
         first.cr.commit()
-        created = second["service.ledger.entry"]._accrue([cause("race:a"), cause("race:b")])
+        with sql_errors_logged() as logged:
+            created = second["service.ledger.entry"]._accrue([cause("race:a"), cause("race:b")])
         second.cr.commit()
+        self.assertEqual(logged, [], "an expected unique key is not a database error")
         self.assertEqual(created.mapped("source_key"), ["race:b"])
         with self.env.registry.cursor() as cr:
             cr.execute(

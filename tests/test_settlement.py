@@ -8,6 +8,8 @@ from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import sql_errors_logged
+
 
 @freeze_time("2026-07-15")
 @tagged("post_install", "-at_install")
@@ -637,8 +639,9 @@ class TestSettlementConcurrency(TransactionCase):
         moves, _zero = self._wizard(first)._settle()
         self.assertEqual(len(moves), 1)
         # The first has not committed yet: its row locks stop the second at once.
-        with self.assertRaisesRegex(UserError, "Another settlement"):
+        with sql_errors_logged() as logged, self.assertRaisesRegex(UserError, "Another settlement"):
             self._wizard(second)._settle()
+        self.assertEqual(logged, [], "an expected lock refusal is not a database error")
         second.cr.rollback()
         first.cr.commit()
         # Committed: the second sees the entries taken.
@@ -680,8 +683,22 @@ class TestSettlementConcurrency(TransactionCase):
                 [self.ids["contract"]],
             )
             entry_id = cr.fetchone()[0]
-            cr.execute("SELECT id FROM account_move_line LIMIT 2")
-            line_ids = [row[0] for row in cr.fetchall()]
+            # Two journal items of this test's own (rolled back below), not whatever the
+            # database holds: a database without demo data has none.
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            receivable, income = self.ids["accounts"]
+            move = env["account.move"].create(
+                {
+                    "move_type": "entry",
+                    "journal_id": self.ids["journal"],
+                    "line_ids": [
+                        Command.create({"account_id": receivable, "debit": 10.0}),
+                        Command.create({"account_id": income, "credit": 10.0}),
+                    ],
+                }
+            )
+            line_ids = move.line_ids.ids
+            env.flush_all()
             cr.execute(
                 "INSERT INTO service_ledger_entry_move_line_rel VALUES (%s, %s)",
                 [entry_id, line_ids[0]],

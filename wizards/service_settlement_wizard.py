@@ -6,7 +6,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount, format_date, mute_logger, split_every
+from odoo.tools import SQL, format_amount, format_date, split_every
 
 from ..models.service_ledger_entry import ACCOUNTANT, ENTRY_KINDS
 from ..tools import penalty
@@ -256,12 +256,15 @@ class ServiceSettlementWizard(models.TransientModel):
         """Row locks on the entries for the rest of the transaction; entries another
         settlement holds stop this one at once instead of settling them twice."""
         try:
-            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
-                self.env.execute_query(
+            # Refused locks are expected here: not logged by this statement alone, instead of
+            # muting the shared odoo.sql_db logger (global state, not thread-safe).
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
                     SQL(
                         "SELECT id FROM service_ledger_entry WHERE id = ANY(%s) FOR UPDATE NOWAIT",
                         list(entry_ids),
-                    )
+                    ),
+                    log_exceptions=False,
                 )
         except pg_errors.LockNotAvailable:
             raise UserError(
