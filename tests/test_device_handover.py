@@ -229,3 +229,19 @@ class TestPortalDeviceHandover(DevicePortalCase):
         self.assertEqual(response.status_code, 200)
         self.assertNotIn(work_order.name, response.text)
         self.assertIn(self.work_order.name, response.text)
+
+    def test_former_contract_page_does_not_show_where_the_device_went(self):
+        """A contract that ended before the handover still lists the device (it covered it),
+        but its page tells the former owner nothing of the new owner: no site, no link."""
+        self.contract.action_terminate()
+        new_site = self.env["res.partner"].create(
+            {"name": "Ningbo Plant 7", "type": "delivery", "parent_id": self.customer_3.id}
+        )
+        self.device.write({"customer_id": self.customer_3.id, "site_id": new_site.id})
+        self.assertIn(self.device, self.contract.device_ids)
+        self._login(self.portal_user)
+        response = self.url_open(f"/my/contracts/{self.contract.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.device.serial_no, response.text)
+        self.assertNotIn(new_site.name, response.text)
+        self.assertNotIn(f"/my/devices/{self.device.id}", response.text)
