@@ -149,8 +149,23 @@ class MaintenanceRequest(models.Model):
         gives a new work order."""
         if column_name != "access_token":
             return super()._init_column(column_name)
+        self._refill_access_tokens()
+
+    @api.model
+    def _refill_access_tokens(self):
+        """A token of its own for every work order without one or sharing one with another
+        work order: on install (_init_column) and on the upgrade of databases where an
+        earlier version gave the existing work orders one shared token. One statement."""
         table = SQL.identifier(self._table)
-        self.env.cr.execute(SQL("SELECT id FROM %s WHERE access_token IS NULL", table))
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM %(table)s
+                    WHERE access_token IS NULL
+                       OR access_token IN (SELECT access_token FROM %(table)s
+                                            GROUP BY access_token HAVING count(*) > 1)""",
+                table=table,
+            )
+        )
         ids = [request_id for (request_id,) in self.env.cr.fetchall()]
         if ids:
             self.env.cr.execute(
@@ -163,6 +178,7 @@ class MaintenanceRequest(models.Model):
                     tokens=[str(uuid.uuid4()) for _id in ids],
                 )
             )
+            self.invalidate_model(["access_token"])
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -254,6 +254,38 @@ class TestDeviceSecurity(DeviceServiceCase):
         self.assertTrue(all(tokens))
         self.assertEqual(len(set(tokens)), 5)
 
+    def test_upgrade_gives_work_orders_sharing_a_token_one_each(self):
+        """Databases that installed an earlier version over existing work orders hold one
+        token shared by all of them: the upgrade (migrations/18.0.1.1.0) gives each of them
+        its own, and leaves a token that is already the work order's alone."""
+        team = self.env["maintenance.team"].create({"name": "Team", "company_id": self.company.id})
+        requests = self.env["maintenance.request"].create(
+            [
+                {
+                    "name": f"Made before the first install {number}",
+                    "equipment_id": self.device.id,
+                    "company_id": self.company.id,
+                    "maintenance_team_id": team.id,
+                }
+                for number in range(4)
+            ]
+        )
+        shared, own = requests[:3], requests[3]
+        own_token = own.access_token
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE maintenance_request SET access_token = 'one-for-all' WHERE id IN %s",
+                tuple(shared.ids),
+            )
+        )
+        requests.invalidate_recordset(["access_token"])
+        self.env["maintenance.request"]._refill_access_tokens()
+        tokens = shared.mapped("access_token")
+        self.assertEqual(len(set(tokens)), 3)
+        self.assertNotIn("one-for-all", tokens)
+        self.assertEqual(own.access_token, own_token)
+
 
 @tagged("post_install", "-at_install")
 class TestPortalFieldAccess(DevicePortalCase):
