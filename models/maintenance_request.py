@@ -5,7 +5,7 @@ from datetime import timedelta
 from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_datetime, html2plaintext
 
 from ..tools.sla_demo_history import history_slots, story_events
@@ -137,6 +137,26 @@ class MaintenanceRequest(models.Model):
             request.contract_id = (
                 device._active_contract_on(day, request.customer_id) if device else False
             )
+
+    @api.constrains("contract_id", "customer_id")
+    def _check_contract_of_customer(self):
+        """A work order is booked under a contract of its own customer only (its SLA and
+        penalties are charged to that customer), also when the contract is written by hand,
+        by an import or over RPC."""
+        for request in self.filtered("contract_id"):
+            # sudo: the contract's customer is checked for whoever writes the work order.
+            contract = request.sudo().contract_id
+            if contract.commercial_partner_id != request.commercial_partner_id:
+                raise ValidationError(
+                    _(
+                        "Work order %(order)s is for %(customer)s: it cannot be booked under "
+                        "contract %(contract)s of %(other)s.",
+                        order=request.display_name,
+                        customer=request.customer_id.display_name or _("no customer"),
+                        contract=contract.name,
+                        other=contract.partner_id.display_name,
+                    )
+                )
 
     @api.onchange("severity")
     def _onchange_severity(self):

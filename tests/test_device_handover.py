@@ -130,6 +130,18 @@ class TestDeviceHandover(DeviceServiceCase):
         self.assertEqual(work_order.customer_id, self.customer_2)
         self.assertFalse(work_order.contract_id)
 
+    @freeze_time("2026-06-01 10:00:00")
+    def test_contract_written_by_hand_must_be_the_customers(self):
+        """The compute and the form's domain offer only the customer's contracts; a write
+        by hand, an import or RPC is held to the same rule."""
+        work_order = self._work_order()
+        self.assertEqual(work_order.contract_id, self.contract)
+        self.device.customer_id = self.customer_2
+        new_order = self._work_order(name="Paper jam")
+        with self.assertRaisesRegex(ValidationError, "cannot be booked under contract"):
+            new_order.contract_id = self.contract
+        self.assertEqual(work_order.contract_id, self.contract)
+
     def test_active_contract_refuses_a_device_of_another_customer(self):
         other = self.create_device(
             name="Scanner of Suzhou", customer_id=self.customer_2.id, site_id=self.site_2.id
