@@ -31,6 +31,7 @@ from . import (
     test_stock_commitment,
     test_stock_flow,
     test_tour,
+    test_work_order_form,
     test_work_order_parts,
     test_work_order_reference,
 )
