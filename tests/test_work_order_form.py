@@ -45,3 +45,15 @@ class TestWorkOrderFormSeverity(SlaCase):
         form = Form(work_order.with_user(self.technician))
         with self.assertRaises(AssertionError):
             form.severity = "p1"
+
+
+@tagged("post_install", "-at_install")
+class TestWorkOrderStages(SlaCase):
+    def test_waiting_for_customer_sits_between_in_progress_and_repaired(self):
+        """The status bar reads in the order work goes: waiting for the customer comes
+        before the repair is done, not after it."""
+        waiting = self.env.ref("barcode_device_service.maintenance_stage_waiting_customer")
+        stages = self.env["maintenance.stage"].search(
+            [("id", "in", (self.stage_progress | waiting | self.stage_repaired).ids)]
+        )
+        self.assertEqual(stages.ids, [self.stage_progress.id, waiting.id, self.stage_repaired.id])
