@@ -17,6 +17,7 @@ OPEN_STATES = ("running", "warning", "breached")
 TICKING_STATES = ("running", "warning")
 MET_STATES = ("met", "met_late")
 CLOSED_STATES = (*MET_STATES, "cancelled")
+SLA_AT_RISK_ACTIVITY = "barcode_device_service.mail_activity_type_sla_at_risk"
 
 # Worst first: a document's SLA status shows its worst milestone.
 SLA_STATUSES = [
@@ -406,7 +407,7 @@ class ServiceSlaMixin(models.AbstractModel):
             )
             for user in record._sla_warning_users():
                 record.activity_schedule(
-                    act_type_xmlid="mail.mail_activity_data_todo",
+                    act_type_xmlid=SLA_AT_RISK_ACTIVITY,
                     date_deadline=fields.Date.context_today(record),
                     summary=summary,
                     user_id=user.id,
@@ -426,6 +427,9 @@ class ServiceSlaMixin(models.AbstractModel):
                 )
                 for line in by_document[record.id]
             ]
-            record._sla_post_note(
-                Markup("<br/>").join(sentences), partner_ids=record._sla_breach_partners().ids
-            )
+            body = Markup("<br/>").join(sentences)
+            record._sla_post_note(body, partner_ids=record._sla_breach_partners().ids)
+            if hasattr(record, "activity_feedback"):
+                # The warning turned into the breach: its "at risk" to-dos are done, with the
+                # breach as their feedback, rather than left open after the deadline.
+                record.activity_feedback([SLA_AT_RISK_ACTIVITY], feedback=body)

@@ -10,7 +10,10 @@ class TestSlaDetection(SlaCase):
     """The detection job: warnings, breaches, re-runs and interruptions."""
 
     def _breach_posts(self, request):
-        return request.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))
+        # The breach notes, not the "at risk" to-dos marked done with the breach as feedback.
+        return request.message_ids.filtered(
+            lambda m: "SLA breached" in (m.body or "") and not m.mail_activity_type_id
+        )
 
     def _run_job(self, when, **kwargs):
         with freeze_time(when):
@@ -38,6 +41,11 @@ class TestSlaDetection(SlaCase):
         self.assertEqual(request.sla_status, "breached")
         self.assertEqual(len(self._breach_posts(request)), 1)
         self.assertIn(self.manager.partner_id, self._breach_posts(request).partner_ids)
+        # The "at risk" to-dos turned into the breach: done, with the breach as feedback.
+        self.assertFalse(request.activity_ids)
+        done = request.message_ids.filtered(lambda m: m.mail_activity_type_id.name == "SLA at Risk")
+        self.assertEqual(len(done), len(activities))
+        self.assertIn("SLA breached", done[0].body)
         self._run_job("2026-06-01 12:00:00")
         self.assertEqual(len(self._breach_posts(request)), 1, "a re-run posts nothing new")
         # Answering late keeps the breach and records the lateness.
@@ -105,7 +113,8 @@ class TestSlaDetection(SlaCase):
         self.assertEqual(len(post), 1, post.mapped("body"))
         self.assertIn("Response", post.body)
         self.assertIn("On-site Arrival", post.body)
-        self.assertEqual(request.activity_ids, activities, "no new activity for a breach")
+        self.assertFalse(request.activity_ids, "no new activity for a breach")
+        self.assertFalse(activities.exists(), "the warnings are done once breached")
 
     def test_analysis_counts_breaches_as_missed_and_averages_met_times(self):
         self._contract(self.calendar_24)

@@ -105,9 +105,13 @@ class TestSlaMixin(SlaCase):
         with freeze_time("2026-06-01 10:31:00"):
             self.env["service.sla.line"]._cron_check_sla()
         self.assertEqual(ticket.sla_status, "breached")
-        breach = ticket.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))
+        # The breach note (the "at risk" to-do marked done carries the breach as feedback).
+        breach = ticket.message_ids.filtered(
+            lambda m: "SLA breached" in (m.body or "") and not m.mail_activity_type_id
+        )
         self.assertEqual(len(breach), 1)
         self.assertEqual(breach.partner_ids, self.account_manager.partner_id)
+        self.assertFalse(ticket.activity_ids, "the warning is done once breached")
 
     def test_cancel_and_unlink_take_the_clock_along(self):
         contract = self._contract_with_manager(self.calendar_24)
