@@ -139,6 +139,16 @@ class ServiceSlaLine(models.Model):
         for line in self:
             line.penalty_amount = totals.get(line, 0.0)
 
+    @api.depends("milestone", "res_model", "res_id")
+    def _compute_display_name(self):
+        # Its work order and the milestone in the user's words: the record name alone was
+        # the raw selection key ("response") in links and searches.
+        labels = dict(self._fields["milestone"]._description_selection(self.env))
+        for line in self:
+            label = labels.get(line.milestone, "")
+            document = line.document_name
+            line.display_name = f"{document} – {label}" if document else label
+
     @api.depends("state", "closed_at")
     def _compute_is_closed(self):
         for line in self:

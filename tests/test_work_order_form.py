@@ -57,3 +57,17 @@ class TestWorkOrderStages(SlaCase):
             [("id", "in", (self.stage_progress | waiting | self.stage_repaired).ids)]
         )
         self.assertEqual(stages.ids, [self.stage_progress.id, waiting.id, self.stage_repaired.id])
+
+
+@tagged("post_install", "-at_install")
+class TestMilestoneNames(SlaCase):
+    @freeze_time("2026-06-01 10:00:00")
+    def test_a_milestone_is_named_by_its_work_order_and_label(self):
+        """A milestone shown in a link (the ledger entry's SLA line, a search) reads as its
+        work order and its label in the user's words, never the raw key ("response")."""
+        self._contract(self.calendar_24)
+        work_order = self._request("p1", on_site=True)
+        response = self._line(work_order, "response")
+        self.assertEqual(response.display_name, f"{work_order.display_name} – Response")
+        arrival = self._line(work_order, "arrival")
+        self.assertIn("On-site Arrival", arrival.display_name)
