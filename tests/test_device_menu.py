@@ -41,3 +41,36 @@ class TestDevicesMenu(DeviceServiceCase):
         context = self.env.ref("maintenance.hr_equipment_action").context or ""
         self.assertNotIn("customer_devices", context)
         self.assertNotIn("company_equipment", context)
+
+
+@tagged("post_install", "-at_install")
+class TestWorkOrdersMenu(DeviceServiceCase):
+    def test_work_orders_menu_opens_on_customer_work_orders(self):
+        """Device Service's work orders open on the customers' ones: the company's internal
+        maintenance requests (a laptop, a monitor) stay one click away (filter removed)
+        and in core's Maintenance menu."""
+        action = self.env.ref("barcode_device_service.maintenance_request_action_work_orders")
+        context = safe_eval(action.context)
+        enabled = [
+            key.removeprefix("search_default_")
+            for key, value in context.items()
+            if key.startswith("search_default_") and value
+        ]
+        self.assertEqual(enabled, ["customer_work_orders"])
+        Request = self.env["maintenance.request"].with_user(self.technician)
+        views = Request.get_views([(False, "search")])
+        arch = etree.fromstring(views["views"]["search"]["arch"])
+        [search_filter] = arch.xpath("//filter[@name='customer_work_orders']")
+        team = self.env["maintenance.team"].create({"name": "Desk", "company_id": self.company.id})
+        common = {"company_id": self.company.id, "maintenance_team_id": team.id}
+        customers = self.env["maintenance.request"].create(
+            {"name": "Scanner drops reads", "equipment_id": self.create_device().id, **common}
+        )
+        laptop = self.env["maintenance.request"].create({"name": "Laptop screen", **common})
+        both = [("id", "in", (customers | laptop).ids)]
+        found = Request.search(safe_eval(search_filter.get("domain")) + both)
+        self.assertEqual(found, customers)
+        self.assertNotIn(
+            "customer_work_orders",
+            self.env.ref("maintenance.hr_equipment_request_action").context or "",
+        )
