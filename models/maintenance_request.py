@@ -138,11 +138,13 @@ class MaintenanceRequest(models.Model):
                 device._active_contract_on(day, request.customer_id) if device else False
             )
 
-    @api.constrains("contract_id", "customer_id")
+    @api.constrains("contract_id")
     def _check_contract_of_customer(self):
         """A work order is booked under a contract of its own customer only (its SLA and
         penalties are charged to that customer), also when the contract is written by hand,
-        by an import or over RPC."""
+        by an import or over RPC. A change of customer recomputes the contract, which
+        brings the check here (checking on the customer too would read the contract before
+        its recompute)."""
         for request in self.filtered("contract_id"):
             # sudo: the contract's customer is checked for whoever writes the work order.
             contract = request.sudo().contract_id
