@@ -2,6 +2,7 @@ from . import (
     test_contract,
     test_crawler,
     test_demo_history,
+    test_desk_tour,
     test_device,
     test_device_handover,
     test_device_menu,

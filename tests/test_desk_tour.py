@@ -1,0 +1,52 @@
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestDeskTour(HttpCase):
+    """The service desk takes a phoned-in fault in the browser, as the desk user it is."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.desk_user = new_test_user(
+            cls.env,
+            login="bds_desk",
+            password="bds_desk",
+            groups="base.group_user,barcode_device_service.group_device_service_user",
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Desk Customer", "is_company": True})
+        cls.device = cls.env["maintenance.equipment"].create(
+            {"name": "Desk scanner", "customer_id": cls.customer.id}
+        )
+        # 7x24 and a period around any day the suite runs: the clock starts whatever the date.
+        cls.contract = cls.env["service.contract"].create(
+            {
+                "partner_id": cls.customer.id,
+                "date_start": "2020-01-01",
+                "date_end": "2099-12-31",
+                "resource_calendar_id": cls.env.ref(
+                    "barcode_device_service.resource_calendar_7x24"
+                ).id,
+                "device_ids": [Command.set(cls.device.ids)],
+            }
+        )
+        cls.contract.action_activate()
+
+    def test_severity_set_on_create_and_changed_while_open(self):
+        self.start_tour(
+            "/odoo/action-barcode_device_service.maintenance_request_action_work_orders/new",
+            "barcode_device_service_desk_severity",
+            login="bds_desk",
+        )
+        request = self.env["maintenance.request"].search([("name", "=", "Line 3 stopped")])
+        self.assertEqual(request.contract_id, self.contract)
+        self.assertEqual(request.severity, "p2")
+        p2 = self.contract._sla_for("p2")
+        response = request.sla_line_ids.filtered(lambda line: line.milestone == "response")
+        self.assertEqual(response.severity, "p2", "the clock follows the new severity")
+        self.assertEqual(response.target_hours, p2.response_hours)
+        notes = request.message_ids.mapped("body")
+        self.assertTrue(
+            any("P1 - Line stopped → P2 - Degraded" in (body or "") for body in notes), notes
+        )
