@@ -93,6 +93,9 @@ class MaintenanceRequest(models.Model):
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count", groups="base.group_user")
     has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
+    # Create Invoice needs both roles: the Device Service manager decides what is billed,
+    # Invoicing's billing rights let them open (and the accountant post) what is drafted.
+    user_can_invoice = fields.Boolean(compute="_compute_user_can_invoice")
     # The key of the portal fault form that created the work order: the same form sent
     # twice (a double click, a reload) finds this work order instead of making a second.
     portal_submission_key = fields.Char(copy=False, readonly=True, groups="base.group_user")
@@ -377,6 +380,14 @@ class MaintenanceRequest(models.Model):
         for request in self:
             request.has_parts_to_consume = any(p.state == "draft" for p in request.part_ids)
 
+    @api.depends_context("uid")
+    def _compute_user_can_invoice(self):
+        user = self.env.user
+        can = user.has_group(
+            "barcode_device_service.group_device_service_manager"
+        ) and user.has_group("account.group_account_invoice")
+        self.user_can_invoice = can
+
     def _compute_invoice_count(self):
         # sudo: the count of a work order's invoices shows to its technicians too.
         counts = dict(
@@ -402,12 +413,20 @@ class MaintenanceRequest(models.Model):
         covered ones at zero), and the contract's labour (the work order's duration, in
         hours) and travel (one trip for on-site work) products.
 
-        Only a Device Service manager invoices. A part already on an invoice that is not
+        Only a Device Service manager with Invoicing's billing rights invoices: both are
+        checked before anything is drafted. A part already on an invoice that is not
         cancelled is never billed again, nor are labour and travel; a work order with
-        nothing new to bill, or a cancelled one, is refused.
+        nothing new to bill, only covered (zero) lines, or a cancelled one, is refused.
         """
         if not self.env.user.has_group("barcode_device_service.group_device_service_manager"):
             raise AccessError(_("Only a Device Service manager may invoice a work order."))
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                _(
+                    "Invoicing a work order needs Invoicing's Billing rights as well: ask an "
+                    "administrator to grant them, or an accountant to invoice it."
+                )
+            )
         self.check_access("write")
         invoices = self.env["account.move"]
         for request in self:
@@ -445,6 +464,16 @@ class MaintenanceRequest(models.Model):
                 _(
                     "Work order %(name)s has nothing new to invoice: its consumed parts, "
                     "labour and travel are already on an invoice.",
+                    name=self.name,
+                )
+            )
+        # Covered lines carry an explicit zero price; a work order with only those has
+        # nothing the customer pays, and a 0.00 invoice would only confuse them.
+        if all(vals.get("price_unit") == 0.0 for vals in line_values):
+            raise UserError(
+                _(
+                    "Work order %(name)s has nothing chargeable to invoice: its parts, labour "
+                    "and travel are covered by the contract.",
                     name=self.name,
                 )
             )

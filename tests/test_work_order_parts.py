@@ -35,6 +35,16 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         cls.manager = new_test_user(
             cls.env,
             login="bds_parts_manager",
+            groups=(
+                "base.group_user,barcode_device_service.group_device_service_manager,"
+                "account.group_account_invoice"
+            ),
+            **common,
+        )
+        # A Device Service manager without Invoicing's billing rights does not invoice.
+        cls.manager_no_billing = new_test_user(
+            cls.env,
+            login="bds_parts_manager_no_billing",
             groups="base.group_user,barcode_device_service.group_device_service_manager",
             **common,
         )
@@ -333,19 +343,30 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         with self._refused(UserError, "credit the invoice"):
             head.action_return()
 
-        # A covered locked part at zero does not break the lock: the accountant posts.
+        # A covered locked part alone is nothing chargeable: no 0.00 invoice is drafted.
         covered_head = self._parts(request, [(self.print_head, 1, None)])
         covered_head.with_user(self.manager).write(
             {"is_chargeable": False, "coverage_override_reason": "Replaced under goodwill"}
         )
         covered_head.action_consume()
+        with self._refused(UserError, "nothing chargeable"):
+            request.with_user(self.manager).action_create_invoice()
+        self.assertEqual(request.invoice_ids, invoice)
+        self.assertFalse(covered_head.invoice_id)
+        # With a chargeable part beside it, the covered one shows at zero and the lock
+        # holds: core's accountant, who is no Device Service manager, posts it.
+        roller_2 = self._parts(request, [(self.roller, 1, None)])
+        roller_2.action_consume()
         request.with_user(self.manager).action_create_invoice()
         second = request.invoice_ids - invoice
         self.assertRecordValues(
-            second.invoice_line_ids, [{"product_id": self.print_head.id, "price_unit": 0.0}]
+            second.invoice_line_ids.sorted("id"),
+            [
+                {"product_id": self.print_head.id, "price_unit": 0.0},
+                {"product_id": self.roller.id, "price_unit": 200.0},
+            ],
         )
         second.invoice_date = "2026-01-15"
-        # Posted by core's accountant, who is no Device Service manager.
         second.with_env(self.env(su=False)).action_post()
         self.assertEqual(second.state, "posted")
 
@@ -358,6 +379,27 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         request.with_user(self.manager).action_create_invoice()
         third = request.invoice_ids - invoice - second
         self.assertEqual(len(third.invoice_line_ids), 5)
+
+    def test_invoice_needs_billing_rights(self):
+        """A Device Service manager without billing rights is refused before anything is
+        drafted or linked (never a half-done action), and does not see the button."""
+        request = self._work_order()
+        roller = self._parts(request, [(self.roller, 1, None)])
+        roller.action_consume()
+        as_manager = request.with_user(self.manager_no_billing)
+        self.assertFalse(as_manager.user_can_invoice)
+        self.assertTrue(request.with_user(self.manager).user_can_invoice)
+        self.assertFalse(request.with_user(self.technician).user_can_invoice)
+        with self._refused(AccessError, "Billing rights"):
+            as_manager.action_create_invoice()
+        self.assertFalse(request.invoice_ids)
+        self.assertFalse(roller.invoice_line_id)
+        # The one who has them invoices once; the invoice opens for them.
+        action = request.with_user(self.manager).action_create_invoice()
+        invoice = request.invoice_ids
+        self.assertEqual(action["res_id"], invoice.id)
+        invoice.with_user(self.manager).check_access("read")
+        self.assertEqual(roller.invoice_line_id.move_id, invoice)
 
     def test_cancelled_work_order_not_invoiced(self):
         request = self._work_order()
