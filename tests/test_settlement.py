@@ -153,7 +153,9 @@ class TestSettlement(AccountTestInvoicingCommon):
         self.assertEqual((credit_note.move_type, credit_note.state), ("out_refund", "posted"))
         self.assertEqual(credit_note.amount_total, 550.0)
         self.assertEqual(credit_note.partner_id, self.partner_a)
-        self.assertEqual(credit_note.date.isoformat(), "2026-06-30")
+        # Dated today by default, not in the settled month (maybe already declared for VAT).
+        self.assertEqual(credit_note.date.isoformat(), "2026-07-15")
+        self.assertEqual(credit_note.invoice_date.isoformat(), "2026-07-15")
         lines = credit_note.invoice_line_ids
         self.assertEqual(
             sorted((line.service_ledger_kind, line.price_subtotal) for line in lines),
@@ -465,12 +467,43 @@ class TestSettlement(AccountTestInvoicingCommon):
 
     def test_lock_date_is_refused_clearly(self):
         entries = self._entries(self.contract_a, [("penalty", "credit", 300, None)])
+        # June is declared: dated at June's end the settlement is refused, nothing written.
         self.company.sudo().sale_lock_date = "2026-06-30"
         with self.assertRaisesRegex(UserError, "locked its accounting"):
-            self._settle()
+            self._settle(date_mode="period_end")
         self.assertFalse(self._moves())
         self.assertEqual(entries.state, "confirmed")
         self.assertFalse(entries.settlement_move_id)
+        # A date the accountant picks inside a locked period is refused too.
+        with self.assertRaisesRegex(UserError, "locked its accounting"):
+            self._settle(date_mode="custom", document_date="2026-06-30")
+        self.assertFalse(self._moves())
+        # Dated today (the default), it settles in the open period.
+        moves, _zero = self._settle()
+        self.assertEqual(moves.date.isoformat(), "2026-07-15")
+        self.assertEqual(entries.settlement_move_id, moves)
+
+    def test_document_date_choice(self):
+        """The accountant chooses the documents' date: today by default, the settled
+        month's end as an option, or a date of their own, never before the month ends."""
+        self._entries(self.contract_a, [("penalty", "credit", 300, None)])
+        wizard = self._wizard()
+        self.assertEqual(
+            (wizard.date_mode, wizard.document_date.isoformat()), ("today", "2026-07-15")
+        )
+        wizard.date_mode = "period_end"
+        self.assertEqual(wizard.document_date.isoformat(), "2026-06-30")
+        wizard.period_from = wizard.period_to = "2026-05"
+        self.assertEqual(wizard.document_date.isoformat(), "2026-05-31")
+        wizard.date_mode = "today"
+        self.assertEqual(wizard.document_date.isoformat(), "2026-07-15")
+        with self.assertRaisesRegex(UserError, "before the end of"):
+            self._settle(date_mode="custom", document_date="2026-06-20")
+        self.assertFalse(self._moves())
+        moves, _zero = self._settle(date_mode="custom", document_date="2026-07-01")
+        self.assertEqual(
+            (moves.date.isoformat(), moves.invoice_date.isoformat()), ("2026-07-01", "2026-07-01")
+        )
 
     def test_hash_restricted_journal_posts(self):
         self.journal.sudo().restrict_mode_hash_table = True

@@ -99,6 +99,25 @@ class ServiceSettlementWizard(models.TransientModel):
         help="Entries are settled when their document is posted: a draft holds them until it "
         "is posted, cancelled or deleted.",
     )
+    # The documents' date: today by default, because the settled month may already be
+    # declared for VAT; the month's end or a date of the accountant's own as options.
+    date_mode = fields.Selection(
+        [
+            ("today", "Today"),
+            ("period_end", "Last Day of the Settled Month"),
+            ("custom", "Another Date"),
+        ],
+        string="Date the Documents",
+        required=True,
+        default="today",
+    )
+    document_date = fields.Date(
+        string="Document Date",
+        compute="_compute_document_date",
+        store=True,
+        readonly=False,
+        help="Invoice and accounting date of the credit notes and invoices. Lock dates apply.",
+    )
     preview_html = fields.Html(string="Preview", compute="_compute_preview", sanitize=False)
 
     @api.model
@@ -118,6 +137,15 @@ class ServiceSettlementWizard(models.TransientModel):
                 [("type", "=", "sale"), ("company_id", "=", wizard.company_id.id)], limit=1
             )
 
+    @api.depends("date_mode", "period_to")
+    def _compute_document_date(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            if wizard.date_mode == "period_end" and PERIOD_RE.match(wizard.period_to or ""):
+                wizard.document_date = penalty.last_day(wizard.period_to)
+            elif wizard.date_mode == "today" or not wizard.document_date:
+                wizard.document_date = today
+
     @api.depends(
         "company_id",
         "period_from",
@@ -126,6 +154,7 @@ class ServiceSettlementWizard(models.TransientModel):
         "contract_ids",
         "journal_id",
         "grouping",
+        "document_date",
     )
     def _compute_preview(self):
         for wizard in self:
@@ -356,7 +385,7 @@ class ServiceSettlementWizard(models.TransientModel):
                     }
                 )
             )
-        day = penalty.last_day(self.period_to)
+        day = self.document_date
         contracts = ", ".join(group["contracts"].mapped("name"))
         return {
             "move_type": "out_refund" if credit else "out_invoice",
@@ -404,6 +433,15 @@ class ServiceSettlementWizard(models.TransientModel):
                     "Period %(period)s is not closed yet: settle months that are over (its "
                     "caps and rebates are evaluated after its end).",
                     period=self.period_to,
+                )
+            )
+        month_end = penalty.last_day(self.period_to)
+        if not self.document_date or self.document_date < month_end:
+            raise UserError(
+                _(
+                    "The documents cannot be dated before the end of the month they settle "
+                    "(%(day)s): choose today, the month's end or a later date.",
+                    day=format_date(self.env, month_end),
                 )
             )
         journal = self.journal_id
@@ -480,10 +518,9 @@ class ServiceSettlementWizard(models.TransientModel):
                 )
 
     def _check_lock_date(self):
-        """The documents are dated the last day of the last period: refused clearly when the
-        company has locked that date, rather than moved to another date behind the
-        accountant's back."""
-        day = penalty.last_day(self.period_to)
+        """Refused clearly when the company has locked the documents' date, rather than
+        moved to another date behind the accountant's back."""
+        day = self.document_date
         products = (
             self.penalty_product_id
             | self.rebate_product_id
@@ -496,7 +533,8 @@ class ServiceSettlementWizard(models.TransientModel):
             raise UserError(
                 _(
                     "%(company)s has locked its accounting up to %(lock)s: period %(period)s "
-                    "cannot be settled (its documents are dated %(day)s). Nothing was created.",
+                    "cannot be settled with documents dated %(day)s; choose a later date. "
+                    "Nothing was created.",
                     company=self.company_id.name,
                     lock=format_date(self.env, violated[-1][0]),
                     period=self.period_to,
