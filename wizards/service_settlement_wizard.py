@@ -112,7 +112,6 @@ class ServiceSettlementWizard(models.TransientModel):
         default="today",
     )
     document_date = fields.Date(
-        string="Document Date",
         compute="_compute_document_date",
         store=True,
         readonly=False,
