@@ -60,6 +60,21 @@ class MaintenanceRequest(models.Model):
         "('commercial_partner_id', '=', commercial_partner_id)]",
     )
     severity = fields.Selection(SEVERITIES, default="p3", required=True, tracking=True)
+    # Who called about the fault, a contact of the customer: the desk's "Requested by"
+    # (owner_user_id) stays the internal user who took the call.
+    caller_id = fields.Many2one(
+        "res.partner",
+        string="Caller",
+        tracking=True,
+        domain="['|', ('id', '=', customer_id), ('parent_id', '=', customer_id)]",
+        help="The customer's contact who reported the fault: follows the work order and "
+        "receives the replies.",
+    )
+    # The number to call back, proposed from the contact and kept as given on the phone
+    # (the desk may not edit contacts).
+    caller_phone = fields.Char(
+        string="Caller's Phone", compute="_compute_caller_phone", store=True, readonly=False
+    )
     channel = fields.Selection(
         [
             ("backend", "Service Desk"),
@@ -121,6 +136,26 @@ class MaintenanceRequest(models.Model):
         for request in self:
             if request.equipment_id.customer_id:
                 request.customer_id = request.equipment_id.customer_id
+
+    @api.depends("caller_id")
+    def _compute_caller_phone(self):
+        for request in self:
+            request.caller_phone = request.caller_id.phone or request.caller_id.mobile
+
+    @api.constrains("caller_id", "customer_id")
+    def _check_caller_of_customer(self):
+        for request in self.filtered("caller_id"):
+            customer = request.customer_id.commercial_partner_id
+            if request.caller_id.commercial_partner_id != customer:
+                raise ValidationError(
+                    _(
+                        "%(caller)s is not a contact of %(customer)s, the customer of work "
+                        "order %(order)s: choose one of the customer's contacts as the caller.",
+                        caller=request.caller_id.display_name,
+                        customer=customer.display_name or _("no customer"),
+                        order=request.display_name,
+                    )
+                )
 
     @api.depends("stage_id.done", "stage_id.is_resolved", "archive")
     def _compute_is_closed(self):
@@ -217,6 +252,7 @@ class MaintenanceRequest(models.Model):
                     "maintenance.request.reference"
                 )
         requests = super().create(vals_list)
+        requests._subscribe_customer_contact()
         # A work order created straight into a flagged stage (waiting, in progress, done)
         # gets what a move into that stage would give it.
         flagged = requests.filtered(
@@ -238,6 +274,8 @@ class MaintenanceRequest(models.Model):
         stage = self.env["maintenance.stage"].browse(vals.get("stage_id"))
         leaving_pause = self.filtered(lambda r: r.stage_id.pauses_sla) if stage else self.browse()
         result = super().write(vals)
+        if {"caller_id", "equipment_id", "customer_id", "owner_user_id"} & vals.keys():
+            self._subscribe_customer_contact()
         if stage:
             self._sla_on_stage_change(stage, leaving_pause)
             if stage.is_resolved:
@@ -254,8 +292,87 @@ class MaintenanceRequest(models.Model):
         elif vals.get("priority") in PRIORITY_SEVERITY:
             vals["severity"] = PRIORITY_SEVERITY[vals["priority"]]
 
+    # ------------------------------------------------------------------ scanning a label
+    @api.model
+    def action_open_by_barcode(self, barcode):
+        """A device label scanned on the work-order screens (the barcode service calls it
+        over RPC): the device's open work order, its open ones when there are several, or a
+        new work order for it. A code no device has gives a warning."""
+        code = (barcode or "").strip()
+        device = self.env["maintenance.equipment"]._find_device_by_scan(code)
+        if not device:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "message": _("No device has the barcode %(barcode)s.", barcode=code),
+                },
+            }
+        open_orders = self.search([("equipment_id", "=", device.id), ("is_closed", "=", False)])
+        if open_orders:
+            return open_orders._get_records_action(
+                name=_("Open Work Orders of %(device)s", device=device.display_name)
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New Work Order"),
+            "res_model": self._name,
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_equipment_id": device.id,
+                "default_channel": "backend",
+            },
+        }
+
+    # ------------------------------------------------------------------ the customer's contact
+    def _customer_contact(self):
+        """Who speaks for the customer on this work order: the portal user who reported it,
+        else the caller the desk recorded, else the device's customer."""
+        self.ensure_one()
+        if self.owner_user_id.share:
+            return self.owner_user_id.partner_id
+        return self.caller_id or self.customer_id
+
+    def _subscribe_customer_contact(self):
+        """The customer's contact follows the work order for the replies only (the
+        desk's notes and stage changes stay internal), so that Send message reaches them."""
+        comment = self.env.ref("mail.mt_comment")
+        for request in self:
+            contact = request._customer_contact()
+            if contact and contact not in request.message_partner_ids:
+                request.message_subscribe(partner_ids=contact.ids, subtype_ids=comment.ids)
+
+    def _message_get_suggested_recipients(self):
+        recipients = super()._message_get_suggested_recipients()
+        contact = self._customer_contact()
+        if contact:
+            # Skipped by core when the contact already follows the work order.
+            self._message_add_suggested_recipient(
+                recipients, partner=contact, reason=_("Customer Contact")
+            )
+        return recipients
+
+    def _message_reaches_customer(self, message):
+        """Whether ``message`` is sent to someone of the customer who can read it: one of
+        its contacts with an e-mail address, addressed or following the replies."""
+        customer = self.customer_id.commercial_partner_id
+        if not customer:
+            return False
+        comment = self.env.ref("mail.mt_comment")
+        # sudo: followers are read for whoever posts (a technician may not list them).
+        followers = (
+            self.sudo().message_follower_ids.filtered(lambda f: comment in f.subtype_ids).partner_id
+        )
+        recipients = message.sudo().partner_ids | followers
+        return any(
+            partner.email and partner.commercial_partner_id == customer for partner in recipients
+        )
+
     def message_post(self, **kwargs):
-        """A public reply of an internal user to the customer is the first response.
+        """A public reply of an internal user that reaches the customer is the first
+        response: a message to nobody (or to colleagues only) answers no one.
 
         A rating posted with a message (the chatter route lets anyone who may post send a
         ``rating_value``) is refused: a work order is rated once, when resolved, through its
@@ -270,6 +387,7 @@ class MaintenanceRequest(models.Model):
             and message.subtype_id == self.env.ref("mail.mt_comment")
             and self.env.user._is_internal()
             and not self.env.user._is_public()
+            and self._message_reaches_customer(message)
         ):
             self._sla_meet("response", fields.Datetime.now())
         return message
@@ -366,6 +484,10 @@ class MaintenanceRequest(models.Model):
             if request.checked_in_at:
                 raise UserError(_("Work order %(name)s is already checked in.", name=request.name))
         self.write({"checked_in_at": when, "checked_in_user_id": self.env.user.id})
+        # Being on site is responding, as the trade counts it: a response still awaited is
+        # met at the check-in, so its clock can never run out (and be charged) while the
+        # technician stands at the device.
+        self._sla_meet("response", when)
         self._sla_meet("arrival", when)
         for request in self:
             request.message_post(

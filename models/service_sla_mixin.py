@@ -79,6 +79,9 @@ class ServiceSlaMixin(models.AbstractModel):
         "is not met); empty while the clock is paused and once the work is resolved.",
     )
 
+    # The desk's cards: the working time left to the next deadline, or how late it is.
+    sla_time_left = fields.Char(string="Time Left", compute="_compute_sla_time_left")
+
     @api.depends("sla_line_ids.state")
     def _compute_sla_status(self):
         order = [key for key, _label in SLA_STATUSES]
@@ -96,6 +99,30 @@ class ServiceSlaMixin(models.AbstractModel):
                 if line.state in OPEN_STATES and line.deadline and not line.is_closed
             ]
             record.sla_deadline = min(deadlines, default=False)
+
+    @api.depends("sla_deadline")
+    @api.depends_context("uid", "lang")
+    def _compute_sla_time_left(self):
+        # The line(s) due at the document's next deadline; their working time left is
+        # computed for all documents at once (one calendar read per calendar).
+        # sudo: the clock's figures show to whoever sees the document.
+        deadlines = {record.id: record.sla_deadline for record in self}
+        next_lines = self.sudo().sla_line_ids.filtered(
+            lambda line: line.state in OPEN_STATES
+            and not line.is_closed
+            and line.deadline
+            and line.deadline == deadlines.get(line.res_id)
+        )
+        remaining = {line.res_id: line.remaining_hours for line in next_lines}
+        Sla = self.env["service.contract.sla"]
+        for record in self:
+            hours = remaining.get(record.id)
+            if hours is None or not record.sla_deadline:
+                record.sla_time_left = False
+            elif hours >= 0:
+                record.sla_time_left = _("%(duration)s left", duration=Sla._portal_duration(hours))
+            else:
+                record.sla_time_left = _("%(duration)s late", duration=Sla._portal_duration(-hours))
 
     @api.model_create_multi
     def create(self, vals_list):

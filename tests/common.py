@@ -41,7 +41,13 @@ class DeviceServiceCase(TransactionCase):
         cls.portal_user = new_test_user(cls.env, login="bds_portal", groups="base.group_portal")
 
         Partner = cls.env["res.partner"]
-        cls.customer = Partner.create({"name": "Shanghai Auto Parts Co.", "is_company": True})
+        cls.customer = Partner.create(
+            {
+                "name": "Shanghai Auto Parts Co.",
+                "is_company": True,
+                "email": "service@shanghai-auto.example.com",
+            }
+        )
         cls.site = Partner.create(
             {
                 "name": "Plant 2, Jiading",
