@@ -50,3 +50,39 @@ class TestDeskTour(HttpCase):
         self.assertTrue(
             any("P1 - Line stopped → P2 - Degraded" in (body or "") for body in notes), notes
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWorkOrderScanTour(HttpCase):
+    """The desk scans device labels on the work-order screens, as the desk user it is."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        new_test_user(
+            cls.env,
+            login="bds_scan_desk",
+            password="bds_scan_desk",
+            groups="base.group_user,barcode_device_service.group_device_service_user",
+        )
+        customer = cls.env["res.partner"].create({"name": "Scan Customer", "is_company": True})
+        Device = cls.env["maintenance.equipment"]
+        cls.device = Device.create(
+            {"name": "Scan printer one", "barcode": "SCAN-DEV-0001", "customer_id": customer.id}
+        )
+        cls.device_2 = Device.create(
+            {"name": "Scan printer two", "barcode": "SCAN-DEV-0002", "customer_id": customer.id}
+        )
+        cls.work_order = cls.env["maintenance.request"].create(
+            {"name": "Feeder jams", "equipment_id": cls.device.id}
+        )
+
+    def test_scan_opens_or_starts_a_work_order(self):
+        self.start_tour(
+            "/odoo/action-barcode_device_service.maintenance_request_action_work_orders",
+            "barcode_device_service_work_order_scan",
+            login="bds_scan_desk",
+        )
+        started = self.env["maintenance.request"].search([("equipment_id", "=", self.device_2.id)])
+        self.assertEqual(started.mapped("name"), ["Ribbon sensor error"])
+        self.assertEqual(started.customer_id, self.device_2.customer_id)
