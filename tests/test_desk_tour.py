@@ -86,3 +86,58 @@ class TestWorkOrderScanTour(HttpCase):
         started = self.env["maintenance.request"].search([("equipment_id", "=", self.device_2.id)])
         self.assertEqual(started.mapped("name"), ["Ribbon sensor error"])
         self.assertEqual(started.customer_id, self.device_2.customer_id)
+
+
+@tagged("post_install", "-at_install")
+class TestDeskReplyTour(HttpCase):
+    """The desk replies to a caller from the work order: the card shows the time left, the
+    caller is on the form and Send message writes to them; that reply is the response."""
+
+    def test_reply_reaches_the_caller_and_meets_the_response(self):
+        new_test_user(
+            self.env,
+            login="bds_reply_desk",
+            password="bds_reply_desk",
+            groups="base.group_user,barcode_device_service.group_device_service_user",
+        )
+        customer = self.env["res.partner"].create({"name": "Reply Customer", "is_company": True})
+        caller = self.env["res.partner"].create(
+            {
+                "name": "Wang Fang",
+                "parent_id": customer.id,
+                "email": "wang.fang@reply.example.com",
+                "phone": "+86 21 5555 0101",
+            }
+        )
+        device = self.env["maintenance.equipment"].create(
+            {"name": "Reply printer", "customer_id": customer.id}
+        )
+        contract = self.env["service.contract"].create(
+            {
+                "partner_id": customer.id,
+                "date_start": "2020-01-01",
+                "date_end": "2099-12-31",
+                "resource_calendar_id": self.env.ref(
+                    "barcode_device_service.resource_calendar_7x24"
+                ).id,
+                "device_ids": [Command.set(device.ids)],
+            }
+        )
+        contract.action_activate()
+        request = self.env["maintenance.request"].create(
+            {
+                "name": "Printer offline",
+                "equipment_id": device.id,
+                "caller_id": caller.id,
+                "severity": "p3",
+            }
+        )
+        self.start_tour(
+            "/odoo/action-barcode_device_service.maintenance_request_action_work_orders",
+            "barcode_device_service_desk_reply",
+            login="bds_reply_desk",
+        )
+        response = request.sla_line_ids.filtered(lambda line: line.milestone == "response")
+        self.assertEqual(response.state, "met")
+        reply = request.message_ids.filtered(lambda m: "within the hour" in (m.body or ""))
+        self.assertEqual(len(reply), 1)
