@@ -392,6 +392,16 @@ class MaintenanceRequest(models.Model):
             self._sla_meet("response", fields.Datetime.now())
         return message
 
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        """The average rating counts rated work orders only: core stores 0 for "not rated",
+        which would pull every pivot's and report's average down."""
+        if aggregate_spec == "rating_last_value:avg":
+            super()._read_group_select(aggregate_spec, query)  # the field's access check
+            column = self._field_to_sql(self._table, "rating_last_value", query)
+            return SQL("AVG(NULLIF(%s, 0))", column)
+        return super()._read_group_select(aggregate_spec, query)
+
     def _rating_get_partner(self):
         """The customer's contact who reported the work order through the portal rates it;
         otherwise the customer."""

@@ -72,7 +72,8 @@ class ServiceContractPriceLock(models.Model):
         string="Billed Quantity",
         compute="_compute_billed",
         digits="Product Unit of Measure",
-        help="Quantity on posted customer invoices of the validity, credit notes deducted.",
+        help="Quantity charged on posted customer invoices of the validity (covered parts at "
+        "zero left out), credit notes deducted.",
     )
     billed_amount = fields.Monetary(
         compute="_compute_billed",
@@ -84,8 +85,8 @@ class ServiceContractPriceLock(models.Model):
         string="Saving",
         compute="_compute_billed",
         currency_field="company_currency_id",
-        help="What the billed quantity would have cost at the part's list price, less what "
-        "was billed.",
+        help="What the charged quantity would have cost at the part's list price (the price "
+        "without the lock), less what was billed; covered parts are no saving.",
     )
 
     # ------------------------------------------------------------
@@ -123,6 +124,9 @@ class ServiceContractPriceLock(models.Model):
                 [
                     ("parent_state", "=", "posted"),
                     ("display_type", "=", "product"),
+                    # Covered parts (billed at zero) are not charged under the lock: counted,
+                    # they would show a saving of their full list price.
+                    ("balance", "!=", 0),
                     ("move_id.move_type", "in", LOCK_BILLING_MOVE_TYPES + LOCK_REFUND_MOVE_TYPES),
                     ("company_id", "in", locks.company_id.ids),
                     ("partner_id", "in", locks.partner_id.ids),

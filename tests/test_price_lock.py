@@ -298,6 +298,9 @@ class TestPriceLock(AccountTestInvoicingCommon):
         self.lock.date_to = "2025-06-30"
         post = self.accountant
         self._post_as(post, self._invoice([(self.print_head, 3, 900.0), (self.roller, 1, 200.0)]))
+        # Covered parts billed at zero are no charge and no saving: the saving is against
+        # what the customer would have paid without the lock, for chargeable lines only.
+        self._post_as(self.service_manager, self._invoice([(self.print_head, 2, 0.0)]))
         # In EUR at 2 per unit: 1800 EUR is 900 in the company currency.
         self._post_as(post, self._invoice([(self.print_head, 1, 1800.0)], currency_id=self.eur.id))
         self._post_as(post, self._invoice([(self.print_head, 1, 900.0)], move_type="out_refund"))

@@ -240,3 +240,35 @@ class TestWorkOrderTimeLeft(SlaCase):
     def test_the_card_shows_it(self):
         arch = self.env["maintenance.request"].get_views([(False, "kanban")])["views"]["kanban"]
         self.assertIn('name="sla_time_left"', arch["arch"])
+
+
+@tagged("post_install", "-at_install")
+class TestWorkOrderReports(SlaCase):
+    """The managers' reports average what is measured: unrated work orders are no 0 in
+    the rating average, and the SLA Analysis graph shows shares, not a stacked sum."""
+
+    def test_rating_average_counts_rated_work_orders_only(self):
+        self._contract(self.calendar_24)
+        with freeze_time("2026-06-01 10:00:00"):
+            rated, unrated = self._request("p2"), self._request("p2")
+        rated.rating_apply(5, token=rated._rating_get_access_token(self.customer))
+        self.assertEqual(rated.rating_last_value, 5)
+        self.assertEqual(unrated.rating_last_value, 0)
+        [(average,)] = (
+            self.env["maintenance.request"]
+            .with_user(self.manager)
+            ._read_group([("id", "in", (rated | unrated).ids)], [], ["rating_last_value:avg"])
+        )
+        self.assertEqual(average, 5.0)
+        # The pivot offers the measure.
+        arch = self.env["maintenance.request"].get_views([(False, "pivot")])["views"]["pivot"]
+        self.assertIn('name="rating_last_value"', arch["arch"])
+
+    def test_sla_graph_is_unstacked_shares(self):
+        views = self.env["service.sla.line"].with_user(self.manager).get_views([(False, "graph")])
+        graph = etree.fromstring(views["views"]["graph"]["arch"])
+        self.assertEqual(graph.get("stacked"), "0")
+        [measure] = graph.xpath("//field[@type='measure']")
+        self.assertEqual(measure.get("name"), "met_on_time")
+        field = self.env["service.sla.line"]._fields["met_on_time"]
+        self.assertEqual(field.aggregator, "avg")
