@@ -15,6 +15,7 @@ from . import (
     res_config_settings,
     resource_calendar,
     service_contract,
+    service_contract_billing,
     service_contract_price_lock,
     service_contract_sla,
     service_contract_stock_commitment,

@@ -19,6 +19,25 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="The work order whose parts, labour and travel this invoice bills.",
     )
+    # A contract's monthly fee invoice: the contract and the month (YYYY-MM) it bills,
+    # unique together so that no month is billed twice, whoever or whatever creates it.
+    service_contract_id = fields.Many2one(
+        "service.contract",
+        string="Service Contract",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The service contract whose monthly fee this invoice bills.",
+    )
+    service_fee_period = fields.Char(string="Fee Month", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "service_fee_period_uniq",
+            "unique(service_contract_id, service_fee_period)",
+            "This month's fee of the contract is already invoiced.",
+        ),
+    ]
 
     def _post(self, soft=True):
         """Refuse to post customer invoices that break a contract's price lock, or ledger

@@ -1,7 +1,6 @@
 import logging
 import uuid
 from collections import defaultdict
-from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
@@ -105,9 +104,9 @@ PERIOD_BATCH_SIZE = 100
 # A period job that keeps meeting another worker's fresh commits gives up after this many
 # fresh starts (the next run goes on).
 MAX_RESTARTS = 5
-# No time zone is more than 14 hours ahead of UTC: the latest period that may be over
-# somewhere is the one before the period of "now + 14 hours".
-MAX_UTC_OFFSET = timedelta(hours=14)
+# The latest period that may be over somewhere is the one before the period of "now +
+# the largest UTC offset".
+MAX_UTC_OFFSET = penalty.MAX_UTC_OFFSET
 
 
 def _contract_tz(contract):

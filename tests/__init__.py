@@ -1,5 +1,6 @@
 from . import (
     test_contract,
+    test_contract_billing,
     test_crawler,
     test_demo_history,
     test_desk_tour,

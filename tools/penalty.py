@@ -122,6 +122,11 @@ def rebate_due(on_time, counted, threshold):
 
 
 # ---------------------------------------------------------------------- periods
+# No time zone is more than 14 hours ahead of UTC: a month may have begun (or ended)
+# somewhere up to 14 hours before it does in UTC.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
 def _zone(tz):
     return pytz.timezone(tz or "UTC")
 
@@ -144,22 +149,22 @@ def period_of_date(day):
     return day.strftime("%Y-%m")
 
 
-def _first_day(period):
+def first_day(period):
     year, month = period.split("-")
     return date(int(year), int(month), 1)
 
 
 def next_period(period):
-    first = _first_day(period)
+    first = first_day(period)
     return (first + timedelta(days=32)).replace(day=1).strftime("%Y-%m")
 
 
 def previous_period(period):
-    return (_first_day(period) - timedelta(days=1)).strftime("%Y-%m")
+    return (first_day(period) - timedelta(days=1)).strftime("%Y-%m")
 
 
 def last_day(period):
-    return _first_day(next_period(period)) - timedelta(days=1)
+    return first_day(next_period(period)) - timedelta(days=1)
 
 
 def periods_between(first, last):
@@ -180,7 +185,7 @@ def period_bounds(period, tz):
         local = zone.localize(datetime.combine(day, datetime.min.time()))
         return local.astimezone(pytz.utc).replace(tzinfo=None)
 
-    return start_of(_first_day(period)), start_of(_first_day(next_period(period)))
+    return start_of(first_day(period)), start_of(first_day(next_period(period)))
 
 
 def period_ends(start, stop, tz):

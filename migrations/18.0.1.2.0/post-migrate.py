@@ -1,0 +1,17 @@
+from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.barcode_device_service.tools import penalty
+
+
+def migrate(cr, version):
+    """Version 18.0.1.2.0 bills the contracts' monthly fees. Contracts that exist at the
+    upgrade were billed some other way until now (by hand): the job starts with the next
+    month, never billing again a month of the past or the current one."""
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    now = fields.Datetime.now()
+    contracts = (
+        env["service.contract"]
+        .with_context(active_test=False)
+        .search([("fee_billed_period", "=", False)])
+    )
+    for calendar, group in contracts.grouped("resource_calendar_id").items():
+        group.fee_billed_period = penalty.period_of(now, calendar.tz or "UTC")
