@@ -26,5 +26,6 @@ from . import (
     service_stock_shortfall,
     stock_location,
     stock_move,
+    stock_picking,
     stock_warehouse,
 )

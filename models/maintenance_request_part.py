@@ -504,7 +504,9 @@ class MaintenanceRequestPart(models.Model):
         partner = request.customer_id
         # sudo: consuming parts is the technician's act on the work order (rights checked on
         # the parts); the transfer is the stock record of it, kept without stock rights.
-        Picking = self.env["stock.picking"].sudo().with_company(company)
+        # skip_sms: no delivery SMS to the customer for each part (stock_sms, when
+        # installed), nor its warning wizard on a server without SMS credits.
+        Picking = self.env["stock.picking"].sudo().with_company(company).with_context(skip_sms=True)
         picking = Picking.create(
             {
                 "picking_type_id": picking_type.id,

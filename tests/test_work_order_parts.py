@@ -229,6 +229,55 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         self.assertEqual(len(parts.move_ids), 4)
         self.assertEqual(self._on_hand(self.roller, self.stock), 1.0)
 
+    def test_consuming_sends_no_delivery_notice(self):
+        """The service-parts transfer is the stock record of the technician's work, not a
+        delivery the customer is told about: no delivery e-mail (nor SMS: validated with
+        skip_sms), even when the company sends them for its deliveries."""
+        self.company_a.stock_move_email_validation = True
+        self.customer.write({"email": "plant@customer.example.com", "mobile": "+86 139 0000"})
+        request = self._work_order()
+        self._parts(request, [(self.roller, 1, None)]).action_consume()
+        picking = request.part_ids.move_ids.picking_id
+        self.assertEqual(picking.state, "done")
+        template = self.company_a.stock_mail_confirmation_template_id
+        comment = self.env.ref("mail.mt_comment")
+
+        def notices(transfer):
+            return self.env["mail.message"].search_count(
+                [
+                    ("model", "=", "stock.picking"),
+                    ("res_id", "=", transfer.id),
+                    ("subtype_id", "=", comment.id),
+                ]
+            )
+
+        self.assertEqual(notices(picking), 0, template.name)
+        # A real delivery of the same company still tells the customer.
+        delivery = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "partner_id": self.customer.id,
+                "location_id": self.stock.id,
+                "location_dest_id": self.customers.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": "Roller",
+                            "product_id": self.roller.id,
+                            "product_uom_qty": 1,
+                            "location_id": self.stock.id,
+                            "location_dest_id": self.customers.id,
+                        }
+                    )
+                ],
+            }
+        )
+        delivery.action_confirm()
+        delivery.move_ids.quantity = 1
+        delivery.move_ids.picked = True
+        delivery._action_done()
+        self.assertEqual(notices(delivery), 1)
+
     def test_more_than_available_refused_unless_negative_allowed(self):
         request = self._work_order()
         roller = self._parts(request, [(self.roller, 6, None)])
