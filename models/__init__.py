@@ -10,6 +10,7 @@ from . import (
     maintenance_request_part,
     maintenance_stage,
     maintenance_team,
+    product_product,
     product_template,
     res_company,
     res_config_settings,

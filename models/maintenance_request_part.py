@@ -41,8 +41,10 @@ class MaintenanceRequestPart(models.Model):
         required=True,
         index=True,
         check_company=True,
-        domain=[("type", "=", "consu")],
+        domain=[("type", "=", "consu"), ("is_spare_part", "=", True)],
     )
+    # The device model of the work order: its compatible parts are offered first.
+    device_product_id = fields.Many2one(related="request_id.equipment_id.product_id")
     tracking = fields.Selection(related="product_id.tracking")
     product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
     quantity = fields.Float(digits="Product Unit of Measure", required=True, default=1.0)
@@ -222,6 +224,18 @@ class MaintenanceRequestPart(models.Model):
                         product=part.product_id.display_name,
                         request=part.request_id.name,
                         decision=_("chargeable") if part.is_chargeable else _("covered"),
+                    )
+                )
+
+    @api.constrains("product_id")
+    def _check_spare_part(self):
+        for part in self:
+            if not part.product_id.is_spare_part:
+                raise ValidationError(
+                    _(
+                        "%(product)s is not a spare part: only products marked Spare Part "
+                        "(on the product form) can be used on a work order.",
+                        product=part.product_id.display_name,
                     )
                 )
 

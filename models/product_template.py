@@ -10,6 +10,22 @@ class ProductTemplate(models.Model):
         help="Delivering a serial number of this product to a customer registers (or updates) "
         "the customer's device in Device Service.",
     )
+    # Only spare parts are offered on work orders (not furniture or office supplies).
+    is_spare_part = fields.Boolean(
+        string="Spare Part",
+        index=True,
+        help="Can be used on work orders as a spare part.",
+    )
+    # The spare parts that fit this device model: offered first on its work orders.
+    compatible_part_ids = fields.Many2many(
+        "product.product",
+        "product_template_compatible_part_rel",
+        "device_template_id",
+        "part_id",
+        string="Compatible Spare Parts",
+        domain=[("is_spare_part", "=", True)],
+        help="Offered first when a part is picked on a work order of a device of this model.",
+    )
     device_warranty_months = fields.Integer(
         string="Device Warranty (months)",
         default=12,

@@ -182,10 +182,7 @@ class TestContractFeeBilling(AccountTestInvoicingCommon):
     def test_upgrade_over_existing_contracts_bills_from_next_month(self):
         """Installed over contracts billed by hand until now: the upgrade marks them billed
         through the current month; the job bills the next one first."""
-        path = Path(__file__).parents[1] / "migrations" / "18.0.1.2.0" / "post-migrate.py"
-        spec = importlib.util.spec_from_file_location("bds_fee_migration", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = self._migration()
         with freeze_time("2026-04-10 03:00:00"):
             contract = self._contract()
             migration.migrate(self.env.cr, "18.0.1.1.0")
@@ -195,3 +192,23 @@ class TestContractFeeBilling(AccountTestInvoicingCommon):
         with freeze_time("2026-05-01 03:00:00"):
             self._bill()
         self.assertEqual(contract.fee_invoice_ids.service_fee_period, "2026-05")
+
+    def test_upgrade_marks_parts_in_use_as_spare_parts(self):
+        """Products already locked for a customer (or used on work orders, or held on their
+        spare shelf) stay pickable as spare parts after the upgrade."""
+        locked = self._create_product(name="Print head", lst_price=100.0)
+        other = self._create_product(name="Desk lamp", lst_price=10.0)
+        contract = self._contract()
+        self.env["service.contract.price.lock"].create(
+            {"contract_id": contract.id, "product_id": locked.id, "price_unit": 90.0}
+        )
+        self._migration().migrate(self.env.cr, "18.0.1.1.0")
+        self.assertTrue(locked.is_spare_part)
+        self.assertFalse(other.is_spare_part)
+
+    def _migration(self):
+        path = Path(__file__).parents[1] / "migrations" / "18.0.1.2.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("bds_migration_1_2", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        return migration

@@ -18,7 +18,12 @@ class TestWorkOrderPartsTour(HttpCase):
             {"name": "Tour line printer", "customer_id": customer.id}
         )
         roller = self.env["product.product"].create(
-            {"name": "Tour Platen Roller", "is_storable": True, "list_price": 200.0}
+            {
+                "name": "Tour Platen Roller",
+                "is_storable": True,
+                "is_spare_part": True,
+                "list_price": 200.0,
+            }
         )
         stock = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
         self.env["stock.quant"]._update_available_quantity(roller, stock.lot_stock_id, 5)
@@ -60,7 +65,7 @@ class TestWorkOrderPartsTour(HttpCase):
             {"name": "Tour line printer", "customer_id": customer.id}
         )
         ribbon = self.env["product.product"].create(
-            {"name": "Tour ribbon", "is_storable": True, "list_price": 30.0}
+            {"name": "Tour ribbon", "is_storable": True, "is_spare_part": True, "list_price": 30.0}
         )
         stock = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
         self.env["stock.quant"]._update_available_quantity(ribbon, stock.lot_stock_id, 5)

@@ -55,11 +55,17 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         cls.customers = cls.env.ref("stock.stock_location_customers")
         cls.customer = cls.partner_a
         cls.print_head = cls._create_product(
-            name="Print Head 203 dpi", lst_price=1000.0, is_storable=True
+            name="Print Head 203 dpi", lst_price=1000.0, is_storable=True, is_spare_part=True
         )
-        cls.roller = cls._create_product(name="Platen Roller", lst_price=200.0, is_storable=True)
+        cls.roller = cls._create_product(
+            name="Platen Roller", lst_price=200.0, is_storable=True, is_spare_part=True
+        )
         cls.scanner_board = cls._create_product(
-            name="Scanner Main Board", lst_price=700.0, is_storable=True, tracking="serial"
+            name="Scanner Main Board",
+            lst_price=700.0,
+            is_storable=True,
+            tracking="serial",
+            is_spare_part=True,
         )
         cls.labour = cls._create_product(name="Technician hour", type="service", lst_price=90.0)
         cls.travel = cls._create_product(name="Travel", type="service", lst_price=60.0)
@@ -277,6 +283,37 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         delivery.move_ids.picked = True
         delivery._action_done()
         self.assertEqual(notices(delivery), 1)
+
+    def test_only_spare_parts_compatible_first(self):
+        """Only products marked as spare parts go on a work order; the device model's
+        compatible parts are offered first when the technician picks one."""
+        chair = self._create_product(name="Office chair", lst_price=90.0, is_storable=True)
+        with self._refused(ValidationError, "not a spare part"):
+            self._parts(self._work_order(), [(chair, 1, None)])
+        model = self._create_product(name="ZT411 printer", is_storable=True).product_tmpl_id
+        self.device.product_id = model.product_variant_id
+        request = self._work_order()
+        Product = self.env["product.product"].with_user(self.technician)
+        field = self.env["maintenance.request.part"]._fields["product_id"]
+        found = Product.name_search("", field.domain, limit=50)
+        ids = [product_id for product_id, _name in found]
+        self.assertNotIn(chair.id, ids)
+        self.assertIn(self.roller.id, ids)
+        # No compatible list: the usual order; with one, those parts lead.
+        model.compatible_part_ids = self.scanner_board
+        part = self.env["maintenance.request.part"].new({"request_id": request.id})
+        self.assertEqual(part.device_product_id, model.product_variant_id)
+        compatible = Product.with_context(compatible_with_product_id=part.device_product_id.id)
+        found = compatible.name_search("", field.domain, limit=50)
+        self.assertEqual(found[0][0], self.scanner_board.id)
+        self.assertEqual(sorted(i for i, _n in found), sorted(ids), "the others still follow")
+        # A short limit keeps room for the compatible ones; typing still filters.
+        self.assertEqual(
+            compatible.name_search("", field.domain, limit=1)[0][0], self.scanner_board.id
+        )
+        self.assertEqual(
+            [i for i, _n in compatible.name_search("Roller", field.domain)], [self.roller.id]
+        )
 
     def test_more_than_available_refused_unless_negative_allowed(self):
         request = self._work_order()

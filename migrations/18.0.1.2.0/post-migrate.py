@@ -3,9 +3,12 @@ from odoo.addons.barcode_device_service.tools import penalty
 
 
 def migrate(cr, version):
-    """Version 18.0.1.2.0 bills the contracts' monthly fees. Contracts that exist at the
-    upgrade were billed some other way until now (by hand): the job starts with the next
-    month, never billing again a month of the past or the current one."""
+    """Version 18.0.1.2.0 bills the contracts' monthly fees and offers only spare parts on
+    work orders.
+
+    Contracts that exist at the upgrade were billed some other way until now (by hand): the
+    job starts with the next month, never billing again a month of the past or the current
+    one. Products already used as parts, locked or held for customers are spare parts."""
     env = api.Environment(cr, SUPERUSER_ID, {})
     now = fields.Datetime.now()
     contracts = (
@@ -15,3 +18,13 @@ def migrate(cr, version):
     )
     for calendar, group in contracts.grouped("resource_calendar_id").items():
         group.fee_billed_period = penalty.period_of(now, calendar.tz or "UTC")
+
+    used = (
+        env["maintenance.request.part"].search([]).product_id
+        | env["service.contract.price.lock"].with_context(active_test=False).search([]).product_id
+        | env["service.contract.stock.commitment"]
+        .with_context(active_test=False)
+        .search([])
+        .product_id
+    )
+    used.product_tmpl_id.filtered(lambda t: not t.is_spare_part).is_spare_part = True
