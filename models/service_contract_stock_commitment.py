@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -8,6 +9,9 @@ from odoo.tools import float_compare
 from .service_stock_shortfall import OPEN_SHORTFALL_STATES
 
 BATCH_SIZE = 1000
+# How far back the daily check looks for the move that crossed a minimum: the check runs
+# every day; after a longer outage a period starts when the check sees it.
+CROSSING_LOOKBACK = timedelta(days=7)
 # Changing one of these on a line of an active contract changes its reordering rule.
 ORDERPOINT_FIELDS = {"product_id", "location_id", "min_qty", "max_qty"}
 
@@ -434,10 +438,62 @@ class ServiceContractStockCommitment(models.Model):
                 still_short[missing] |= shortfall
         for missing, shortfalls in still_short.items():
             shortfalls.missing_qty = missing
-        late = restored._close(now)
+        # A period starts (or ends) when the move that crossed the minimum was done, not
+        # when this check notices it; without such a move (stock set by hand), now.
+        changed = self.browse([vals["commitment_id"] for vals in to_open]) | restored.commitment_id
+        crossings = changed._last_crossings(on_hand, now)
+        for vals in to_open:
+            vals["date_start"] = crossings.get(vals["commitment_id"], now)
+        late = Shortfall
+        for end, shortfalls in restored.grouped(
+            lambda s: max(crossings.get(s.commitment_id.id, now), s.date_start)
+        ).items():
+            late |= shortfalls._close(end)
         opened = Shortfall.create(to_open)
         expired = (current - restored + opened)._expire(now)
         (late | expired)._notify_grace_expired()
+
+    def _last_crossings(self, on_hand, now):
+        """{line id: when the latest done move took the line's location across its minimum
+        into its state of ``now`` (below it, or back at it)}, walking back from the
+        on-hand quantity through the moves of the last days: one query for all lines.
+        Lines without such a move since they were committed are left out."""
+        if not self:
+            return {}
+        since = max(now - CROSSING_LOOKBACK, min(self.mapped("create_date")))
+        move_lines = self.env["stock.move.line"].search_fetch(
+            [
+                ("state", "=", "done"),
+                ("product_id", "in", self.product_id.ids),
+                ("date", ">=", since),
+                ("date", "<=", now),
+                "|",
+                ("location_id", "child_of", self.location_id.ids),
+                ("location_dest_id", "child_of", self.location_id.ids),
+            ],
+            ["product_id", "location_id", "location_dest_id", "quantity_product_uom", "date"],
+            order="date desc, id desc",
+        )
+        by_product = defaultdict(list)
+        for move_line in move_lines:
+            by_product[move_line.product_id.id].append(move_line)
+        crossings = {}
+        for line in self:
+            location = str(line.location_id.id)
+            qty = on_hand.get((line.product_id.id, line.location_id.id), 0.0)
+            met_now = line._is_met(qty)
+            for move_line in by_product[line.product_id.id]:
+                if move_line.date < line.create_date:
+                    break
+                into = location in move_line.location_dest_id.parent_path.split("/")
+                out_of = location in move_line.location_id.parent_path.split("/")
+                delta = move_line.quantity_product_uom * ((1 if into else 0) - (1 if out_of else 0))
+                before = qty - delta
+                if line._is_met(before) != met_now:
+                    crossings[line.id] = move_line.date
+                    break
+                qty = before
+        return crossings
 
 
 def _group_by_company(items):
