@@ -41,6 +41,7 @@
         "views/maintenance_request_views.xml",
         "views/account_move_views.xml",
         "views/stock_location_views.xml",
+        "views/stock_warehouse_orderpoint_views.xml",
         "views/maintenance_stage_views.xml",
         "views/maintenance_team_views.xml",
         "views/service_sla_line_views.xml",

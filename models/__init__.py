@@ -29,4 +29,5 @@ from . import (
     stock_move,
     stock_picking,
     stock_warehouse,
+    stock_warehouse_orderpoint,
 )

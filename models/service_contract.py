@@ -477,8 +477,8 @@ class ServiceContract(models.Model):
         return self.sla_ids.filtered(lambda sla: sla.severity == severity)[:1]
 
     def _ensure_stock_location(self):
-        """Give each contract its own internal location under its warehouse's stock (so the
-        warehouse's replenishment routes reach it), named after the contract."""
+        """Give each contract its own internal location among its warehouse's customer
+        spare shelves (refilled from the warehouse's stock), named after the contract."""
         without = self.filtered(lambda c: not c.warehouse_id)
         if without:
             raise UserError(
@@ -489,6 +489,7 @@ class ServiceContract(models.Model):
                 )
             )
         todo = self.filtered(lambda c: c.stock_location_id.warehouse_id != c.warehouse_id)
+        todo.warehouse_id._ensure_service_shelves()
         # The contract manager needs no Inventory rights to get the location of a contract
         # they may activate; it is created in the contract's company and warehouse.
         locations = (
@@ -502,7 +503,7 @@ class ServiceContract(models.Model):
                             contract=contract.name,
                             customer=contract.partner_id.commercial_partner_id.name,
                         ),
-                        "location_id": contract.warehouse_id.lot_stock_id.id,
+                        "location_id": contract.warehouse_id.service_shelf_location_id.id,
                         "usage": "internal",
                         "company_id": contract.company_id.id,
                     }

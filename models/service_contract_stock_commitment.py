@@ -66,6 +66,12 @@ class ServiceContractStockCommitment(models.Model):
         string="On Hand", digits="Product Unit of Measure", compute="_compute_compliance"
     )
     is_compliant = fields.Boolean(string="Compliant", compute="_compute_compliance")
+    qty_incoming = fields.Float(
+        string="Incoming",
+        digits="Product Unit of Measure",
+        compute="_compute_qty_incoming",
+        help="On its way to the location: refills and returns not yet done.",
+    )
     days_below_min = fields.Float(
         string="Days Below Minimum", digits=(16, 1), compute="_compute_days_below_min"
     )
@@ -77,6 +83,37 @@ class ServiceContractStockCommitment(models.Model):
             qty = on_hand.get((line.product_id.id, line.location_id.id), 0.0)
             line.qty_on_hand = qty
             line.is_compliant = bool(line.location_id and line.product_id) and line._is_met(qty)
+
+    @api.depends("product_id", "location_id")
+    def _compute_qty_incoming(self):
+        """One grouped query over the moves still to come into the lines' locations."""
+        lines = self.filtered(lambda line: line.product_id and line.location_id)
+        incoming = defaultdict(float)
+        if lines:
+            # sudo: the contract's spare stock shows to Device Service users without
+            # Inventory rights.
+            groups = (
+                self.env["stock.move"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("state", "not in", ("draft", "done", "cancel")),
+                        ("product_id", "in", lines.product_id._origin.ids),
+                        ("location_dest_id", "child_of", lines.location_id._origin.ids),
+                    ],
+                    ["product_id", "location_id", "location_dest_id"],
+                    ["product_qty:sum"],
+                )
+            )
+            wanted = set(lines.location_id._origin.ids)
+            for product, source, destination, qty in groups:
+                inside_source = set(map(int, source.parent_path.rstrip("/").split("/")))
+                for ancestor in map(int, destination.parent_path.rstrip("/").split("/")):
+                    # A move within the location brings nothing new to it.
+                    if ancestor in wanted and ancestor not in inside_source:
+                        incoming[product.id, ancestor] += qty
+        for line in self:
+            line.qty_incoming = incoming[line.product_id._origin.id, line.location_id._origin.id]
 
     def _compute_days_below_min(self):
         now = fields.Datetime.now()
@@ -272,8 +309,17 @@ class ServiceContractStockCommitment(models.Model):
         return on_hand
 
     def _orderpoint_values(self):
+        """The reordering rule of this line. A customer spare shelf is refilled by its
+        warehouse's route from the main stock (buying only when that is short); a location
+        of the manager's choosing follows the warehouse's usual routes."""
         self.ensure_one()
+        # sudo: read for the contract manager, who needs no Inventory rights.
+        location = self.location_id.sudo()
+        warehouse = location.warehouse_id
+        shelves = warehouse.service_shelf_location_id
+        on_shelf = bool(shelves) and str(shelves.id) in location.parent_path.split("/")
         return {
+            "route_id": warehouse.service_resupply_route_id.id if on_shelf else False,
             "product_id": self.product_id.id,
             "location_id": self.location_id.id,
             "company_id": self.company_id.id,

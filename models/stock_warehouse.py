@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -11,6 +11,20 @@ class StockWarehouse(models.Model):
         check_company=True,
         copy=False,
         help="Spare parts used on work orders leave (and come back) with this operation type.",
+    )
+    service_shelf_location_id = fields.Many2one(
+        "stock.location",
+        string="Customer Spare Shelves",
+        check_company=True,
+        copy=False,
+        help="Parent of the locations where contracts hold spare parts for their customers.",
+    )
+    service_resupply_route_id = fields.Many2one(
+        "stock.route",
+        string="Spare Shelves Refill Route",
+        check_company=True,
+        copy=False,
+        help="Refills the customers' spare shelves from the warehouse's stock.",
     )
 
     # Each warehouse gets its "Service parts" operation type and sequence the way core
@@ -78,3 +92,81 @@ class StockWarehouse(models.Model):
             values = warehouse._create_or_update_sequences_and_picking_types()
             if values:
                 warehouse.write(values)
+
+    # ------------------------------------------------------------------ customer spare shelves
+    def _ensure_service_shelves(self):
+        """Give each warehouse the parent location of its customers' spare shelves and the
+        route that refills them from its main stock.
+
+        The shelves sit beside WH/Stock, not inside it: parts held for one customer are not
+        the company's free stock (nor reserved for another customer's shelf). The route's
+        pull rule takes from WH/Stock by an internal transfer and, when WH/Stock is short,
+        asks WH/Stock's own replenishment (buy, manufacture) for the rest (mts_else_mto)."""
+        for warehouse in self.filtered(
+            lambda wh: not wh.service_shelf_location_id or not wh.service_resupply_route_id
+        ):
+            # sudo: the contract manager activating a contract needs no Inventory rights.
+            warehouse = warehouse.sudo()
+            shelves = warehouse.service_shelf_location_id or self.env[
+                "stock.location"
+            ].sudo().create(
+                {
+                    "name": _("%(warehouse)s: Customer Spare Shelves", warehouse=warehouse.code),
+                    "usage": "view",
+                    "location_id": warehouse.view_location_id.id,
+                    "company_id": warehouse.company_id.id,
+                }
+            )
+            # Its own operation type: core sends a move to its type's destination unless
+            # the final location (the shelf) lies below it.
+            refill_type = (
+                self.env["stock.picking.type"]
+                .sudo()
+                .create(
+                    {
+                        "name": _("Spare Shelf Refills"),
+                        "code": "internal",
+                        "sequence_code": "RS",
+                        "default_location_src_id": warehouse.lot_stock_id.id,
+                        "default_location_dest_id": shelves.id,
+                        "warehouse_id": warehouse.id,
+                        "company_id": warehouse.company_id.id,
+                    }
+                )
+            )
+            route = (
+                self.env["stock.route"]
+                .sudo()
+                .create(
+                    {
+                        "name": _(
+                            "%(warehouse)s: Refill Customer Spare Shelves", warehouse=warehouse.name
+                        ),
+                        "company_id": warehouse.company_id.id,
+                        "sequence": 100,
+                        "product_selectable": False,
+                        "warehouse_selectable": False,
+                        "rule_ids": [
+                            Command.create(
+                                {
+                                    "name": _(
+                                        "%(stock)s → %(shelves)s",
+                                        stock=warehouse.lot_stock_id.complete_name,
+                                        shelves=shelves.complete_name,
+                                    ),
+                                    "action": "pull",
+                                    "location_src_id": warehouse.lot_stock_id.id,
+                                    "location_dest_id": shelves.id,
+                                    "procure_method": "mts_else_mto",
+                                    "picking_type_id": refill_type.id,
+                                    "warehouse_id": warehouse.id,
+                                    "company_id": warehouse.company_id.id,
+                                }
+                            )
+                        ],
+                    }
+                )
+            )
+            warehouse.write(
+                {"service_shelf_location_id": shelves.id, "service_resupply_route_id": route.id}
+            )

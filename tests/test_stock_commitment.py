@@ -1,11 +1,14 @@
+import importlib.util
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import DeviceServiceCase
 
@@ -97,7 +100,10 @@ class TestStockCommitmentRules(StockCommitmentCase):
         contract.with_user(self.manager).action_activate()
 
         own = contract.stock_location_id
-        self.assertEqual(own.location_id, self.stock)
+        # Beside WH/Stock, not in it: what a customer holds is not the company's free stock.
+        self.assertEqual(own.location_id, self.warehouse.service_shelf_location_id)
+        self.assertEqual(own.warehouse_id, self.warehouse)
+        self.assertNotIn(str(self.stock.id), own.parent_path.split("/"))
         self.assertEqual((own.usage, own.company_id), ("internal", self.company))
         self.assertIn(contract.name, own.name)
         self.assertEqual(head.location_id, own)
@@ -112,6 +118,88 @@ class TestStockCommitmentRules(StockCommitmentCase):
         self.assertEqual(contract._committed_location(self.roller), self.cage)
         self.assertEqual(contract._committed_location(self.spare_part), own)
         self.assertFalse(contract._committed_location(self.device_product))
+        # The shelf is refilled from WH/Stock; a location chosen in the stock keeps the
+        # warehouse's usual routes.
+        self.assertEqual(head.orderpoint_id.route_id, self.warehouse.service_resupply_route_id)
+        self.assertFalse(roller.orderpoint_id.route_id)
+
+    def test_the_shelf_is_refilled_from_the_main_stock(self):
+        """Replenishing a customer's shelf is an internal transfer from WH/Stock (buying
+        only when WH/Stock is short, through its own routes); an Inventory user sees the
+        shelf's rule and where it is, and the contract shows what is on its way."""
+        contract = self._contract([(self.spare_part, 2, 4, None)])
+        contract.with_user(self.manager).action_activate()
+        line = contract.stock_commitment_ids
+        self._set_stock(self.spare_part, self.stock, 10)
+        line.orderpoint_id.action_replenish()
+        move = self.env["stock.move"].search(
+            [
+                ("product_id", "=", self.spare_part.id),
+                ("location_dest_id", "=", line.location_id.id),
+            ]
+        )
+        self.assertEqual(move.picking_type_id.code, "internal")
+        refills = self.warehouse.service_resupply_route_id.rule_ids.picking_type_id
+        self.assertRecordValues(
+            move,
+            [
+                {
+                    "location_id": self.stock.id,
+                    "picking_type_id": refills.id,
+                    "product_uom_qty": 4.0,
+                    "procure_method": "make_to_stock",
+                }
+            ],
+        )
+        line.invalidate_recordset(["qty_incoming"])
+        self.assertEqual((line.qty_on_hand, line.qty_incoming), (0.0, 4.0))
+        stock_user = new_test_user(
+            self.env,
+            login="bds_stock_user",
+            groups="base.group_user,stock.group_stock_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        Orderpoint = self.env["stock.warehouse.orderpoint"].with_user(stock_user)
+        found = Orderpoint.search([("is_customer_shelf", "=", True)])
+        self.assertIn(line.orderpoint_id, found)
+        self.assertIn(
+            contract.name, found.filtered(lambda o: o == line.orderpoint_id).service_location_name
+        )
+        action = self.env.ref(
+            "barcode_device_service.stock_warehouse_orderpoint_action_customer_shelves"
+        )
+        self.assertIn(line.orderpoint_id, Orderpoint.search(safe_eval(action.domain)))
+        # The main stock's rules are no customer shelf.
+        other = self.Orderpoint.create(
+            {
+                "product_id": self.roller.id,
+                "location_id": self.stock.id,
+                "product_min_qty": 1,
+                "product_max_qty": 1,
+                "company_id": self.company.id,
+            }
+        )
+        self.assertNotIn(other, found | Orderpoint.search([("is_customer_shelf", "=", True)]))
+
+    def test_upgrade_moves_shelves_beside_the_stock(self):
+        """A shelf created under WH/Stock by an earlier version moves beside it on upgrade,
+        its parts with it, and its rule takes the refill route."""
+        contract = self._contract([(self.spare_part, 2, 4, None)])
+        contract.with_user(self.manager).action_activate()
+        shelf, line = contract.stock_location_id, contract.stock_commitment_ids
+        shelf.location_id = self.stock  # as 18.0.1.1.0 made it
+        line.orderpoint_id.route_id = False
+        self._set_stock(self.spare_part, shelf, 3)
+        path = Path(__file__).parents[1] / "migrations" / "18.0.1.2.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("bds_migration_shelves", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        self.assertEqual(shelf.location_id, self.warehouse.service_shelf_location_id)
+        self.assertEqual(line.orderpoint_id.route_id, self.warehouse.service_resupply_route_id)
+        line.invalidate_recordset(["qty_on_hand"])
+        self.assertEqual(line.qty_on_hand, 3)
 
     def test_editing_a_line_updates_its_rule(self):
         contract = self._contract([(self.spare_part, 2, 0, None)])

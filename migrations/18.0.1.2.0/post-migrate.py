@@ -28,3 +28,17 @@ def migrate(cr, version):
         .product_id
     )
     used.product_tmpl_id.filtered(lambda t: not t.is_spare_part).is_spare_part = True
+
+    # The contracts' own shelves move beside WH/Stock (parts held for a customer are not
+    # the company's free stock), and their rules take the refill route from WH/Stock.
+    contracts = (
+        env["service.contract"]
+        .with_context(active_test=False)
+        .search([("stock_location_id", "!=", False)])
+    )
+    contracts.warehouse_id._ensure_service_shelves()
+    for contract in contracts:
+        shelves = contract.warehouse_id.service_shelf_location_id
+        if shelves and contract.stock_location_id.location_id != shelves:
+            contract.stock_location_id.location_id = shelves
+    contracts.filtered(lambda c: c.state == "active").stock_commitment_ids._sync_orderpoints()
