@@ -102,11 +102,10 @@ class StockWarehouse(models.Model):
         the company's free stock (nor reserved for another customer's shelf). The route's
         pull rule takes from WH/Stock by an internal transfer and, when WH/Stock is short,
         asks WH/Stock's own replenishment (buy, manufacture) for the rest (mts_else_mto)."""
-        for warehouse in self.filtered(
+        # sudo: the contract manager activating a contract needs no Inventory rights.
+        for warehouse in self.sudo().filtered(
             lambda wh: not wh.service_shelf_location_id or not wh.service_resupply_route_id
         ):
-            # sudo: the contract manager activating a contract needs no Inventory rights.
-            warehouse = warehouse.sudo()
             shelves = warehouse.service_shelf_location_id or self.env[
                 "stock.location"
             ].sudo().create(
