@@ -731,10 +731,22 @@ class DeviceServicePortal(CustomerPortal):
         values = self._portal_fault_page_values(form=form)
         return request.render("barcode_device_service.portal_work_order_new", values)
 
-    @http.route("/my/work-orders/new", type="http", auth="user", methods=["POST"], website=True)
+    # csrf=False: the token is checked below, so that an expired page (a form left open
+    # past the session, a login in another tab) comes back with what was typed and why,
+    # instead of core's bare "400 Bad Request"; nothing is read or written before it.
+    @http.route(
+        "/my/work-orders/new",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+        csrf=False,
+    )
     def portal_work_order_create(self, **post):
         """Create the work order of a fault report. Only the form's own fields are read:
         anything else posted (customer, contract, technician, stage, price) is ignored."""
+        if not request.validate_csrf(post.get("csrf_token")):
+            return self._portal_fault_expired(post)
         key = post.get("submission_key") or ""
         existing = self._portal_work_order_by_key(key)
         if existing:
@@ -774,6 +786,29 @@ class DeviceServicePortal(CustomerPortal):
             )
         values = self._portal_fault_page_values(form=form, errors=errors, key=key)
         return request.render("barcode_device_service.portal_work_order_new", values)
+
+    def _portal_fault_expired(self, post):
+        """The fault form again, after a failed CSRF check: what was typed (the device only
+        if it is one of the user's), a new form key and the reason. Nothing is created."""
+        device = self._portal_reportable_device(post.get("device_id"))
+        severity = post.get("severity")
+        form = {
+            "device_id": device.id if device else "",
+            "severity": severity if severity in dict(SEVERITIES) else "p3",
+            "description": (post.get("description") or "")[:DESCRIPTION_MAX_CHARS],
+        }
+        errors = {
+            "general": request.env._(
+                "This page expired before it was sent, so the fault was not reported yet. "
+                "What you typed is kept below: check it and send it again."
+            )
+        }
+        if request.httprequest.files.getlist("photos"):
+            errors["photos_again"] = request.env._(
+                "Photos are not kept when the form comes back: choose them again."
+            )
+        values = self._portal_fault_page_values(form=form, errors=errors)
+        return request.render("barcode_device_service.portal_work_order_new", values, status=400)
 
     def _portal_fault_validate(self, post):
         """Check the fault form; return what was typed (to show it again), the errors by

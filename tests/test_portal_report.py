@@ -150,12 +150,37 @@ class TestPortalReport(DevicePortalCase):
         self.assertFalse(work_order.with_user(self.portal_user_2).has_access("read"))
 
     def test_post_without_csrf_is_refused(self):
+        """An expired page (or a forged post) creates nothing, but the customer keeps what
+        they typed and reads why: the page expired, send it again."""
         self._login(self.portal_user)
         for token in (None, "", "0" * 40 + "o9999999999"):
             with self.subTest(token=token), mute_logger("odoo.http"):
                 response = self._post(self._form(csrf_token=token))
                 self.assertEqual(response.status_code, 400)
                 self.assertFalse(self._created())
+                self.assertIn("This page expired", response.text)
+                self.assertIn("Error light blinks red", response.text)
+                self.assertIn(f'value="{self.device.id}" selected', response.text)
+        # Sent again from that page (a fresh token), it goes through.
+        self.url_open("/my/work-orders/new")
+        response = self._post(self._form())
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(len(self._created()), 1)
+
+    def test_expired_page_as_a_visitor_or_another_customer(self):
+        """Without a valid token nothing is created for anyone; a visitor is sent to log
+        in, another customer's device is not offered back to them."""
+        anonymous = {"csrf_token": "", "device_id": str(self.device.id), "description": "Jam"}
+        with mute_logger("odoo.http"):
+            response = self._post(anonymous)
+        self.assertIn(response.status_code, (302, 303))
+        self.assertIn("/web/login", response.headers["Location"])
+        self._login(self.portal_user_2)
+        with mute_logger("odoo.http"):
+            response = self._post(self._form(csrf_token=""))
+        self.assertEqual(response.status_code, 400)
+        self.assertNotIn(f'value="{self.device.id}"', response.text)
+        self.assertFalse(self._created())
 
     def test_other_fields_are_ignored(self):
         """Customer, contract, technician, stage, price, owner, company, team and channel in
