@@ -311,9 +311,8 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         self.assertEqual(
             compatible.name_search("", field.domain, limit=1)[0][0], self.scanner_board.id
         )
-        self.assertEqual(
-            [i for i, _n in compatible.name_search("Roller", field.domain)], [self.roller.id]
-        )
+        ours = [*field.domain, ("id", "in", (self.roller | self.print_head | chair).ids)]
+        self.assertEqual([i for i, _n in compatible.name_search("Roller", ours)], [self.roller.id])
 
     def test_more_than_available_refused_unless_negative_allowed(self):
         request = self._work_order()
