@@ -73,7 +73,10 @@
     ],
     "assets": {
         "web.assets_backend": [
-            "barcode_device_service/static/src/**/*",
+            "barcode_device_service/static/src/services/**/*",
+        ],
+        "web.assets_frontend": [
+            "barcode_device_service/static/src/portal/**/*",
         ],
         "web.assets_tests": [
             "barcode_device_service/static/tests/tours/**/*",

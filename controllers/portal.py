@@ -286,10 +286,18 @@ class DeviceServicePortal(CustomerPortal):
         (whatever the token: the answer tells nothing); anyone else, and any unknown or
         regenerated token, the same page that says nothing about any device."""
         user = request.env.user
-        if user._is_public():
-            query = urlencode({"redirect": f"{SERVICE_URL_PATH}{token}"})
-            return request.redirect(f"/web/login?{query}")
         device = self._portal_device_by_label(token)
+        if user._is_public():
+            # Why log in, and for which device: its model only, and only for a valid
+            # token (a visitor learns nothing of a customer, a serial or a site).
+            model = device.sudo().product_id.display_name if device else ""
+            message = (
+                request.env._("Log in to report a fault on your %(model)s.", model=model)
+                if model
+                else request.env._("Log in to report a fault on your device.")
+            )
+            query = urlencode({"redirect": f"{SERVICE_URL_PATH}{token}", "message": message})
+            return request.redirect(f"/web/login?{query}")
         if device and device.commercial_partner_id == user.commercial_partner_id:
             if device.with_user(user).has_access("read"):
                 return request.redirect(f"/my/devices/{device.id}?report=1#report")
@@ -318,7 +326,8 @@ class DeviceServicePortal(CustomerPortal):
     def _work_order_searchbar_sortings(self):
         _ = request.env._
         return {
-            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
+            # Open ones first: an open P1 is never buried under closed work orders.
+            "newest": {"label": _("Newest"), "order": "is_closed, create_date desc, id desc"},
             "reference": {"label": _("Reference"), "order": "reference, id"},
             "severity": {"label": _("Severity"), "order": "severity, id desc"},
             "stage": {"label": _("Stage"), "order": "stage_id, id desc"},
@@ -472,6 +481,10 @@ class DeviceServicePortal(CustomerPortal):
                 "maintenance.request", request_id, access_token
             )
         except (AccessError, MissingError):
+            if request.env.user._is_public():
+                # A link followed before logging in: log in, then land on the work order.
+                query = urlencode({"redirect": request.httprequest.full_path.rstrip("?")})
+                return request.redirect(f"/web/login?{query}")
             return request.redirect("/my")
         values = self._work_order_page_values(work_order_sudo, access_token, message=message)
         return request.render("barcode_device_service.portal_my_work_order", values)

@@ -330,6 +330,21 @@ class TestPortalDevices(DevicePortalCase):
         back = self._get(parse_qs(location.query)["redirect"][0])
         self.assertIn(f"/my/devices/{self.device.id}", back.headers["Location"])
 
+    def test_label_login_page_says_why_and_which_model(self):
+        """The login page of a valid label says why and names the device's model, nothing
+        more; an unknown token gets the generic words."""
+        url = self._label_url(self.device)
+        message = parse_qs(urlsplit(self._get(url).headers["Location"]).query)["message"][0]
+        model = self.device.sudo().product_id.display_name
+        self.assertEqual(message, f"Log in to report a fault on your {model}.")
+        for secret in (self.device.name, self.device.serial_no, self.customer.name):
+            self.assertNotIn(secret, message)
+        unknown = self._get("/service/device/notARealToken1234567890")
+        message = parse_qs(urlsplit(unknown.headers["Location"]).query)["message"][0]
+        self.assertEqual(message, "Log in to report a fault on your device.")
+        self.assertNotIn(model, message)
+        self.assertIn(model, self.url_open(url).text, "the login page shows it")
+
     def test_label_reveals_nothing_to_anyone_else(self):
         """Another customer, an unknown token, a regenerated (old) token and no token get the
         same page with the same status, and nothing of the device in it."""

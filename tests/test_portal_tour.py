@@ -40,3 +40,11 @@ class TestPortalTour(DevicePortalCase):
         self.assertEqual(rating.rating, 5)
         self.assertEqual(rating.feedback, "Fixed on the first visit, thank you")
         self.assertEqual(rating.partner_id, self.portal_user.partner_id)
+
+    def test_portal_reads_fully_on_a_phone(self):
+        """At 390 px wide (a phone) the home, the work-order list, a work order with its SLA
+        clock and its device's page show every key text, nothing cut or wider than the
+        screen."""
+        self.browser_size = "390x844"
+        self.work_order.name = "Printer jams on every label"
+        self.start_tour("/my", "barcode_device_service_portal_phone", login="bds_portal_a")

@@ -1,5 +1,6 @@
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
 
@@ -79,6 +80,29 @@ class TestPortalWorkOrders(DevicePortalCase):
         response = self.url_open("/my/work-orders")
         self.assertIn(self.work_order_2.name, response.text)
         self.assertNotIn(self.work_order.name, response.text)
+
+    def test_newest_lists_open_work_orders_first(self):
+        """An open P1 reported last week is never buried under closed ones reported since."""
+        with freeze_time("2026-06-01 02:00:00"):
+            open_p1 = self._work_order("Line 4 stopped", severity="p1")
+        with freeze_time("2026-06-05 02:00:00"):
+            closed = self._work_order("Roll changed", stage_id=self.stage_done.id)
+        self._login(self.portal_user)
+        page = self.url_open("/my/work-orders?sortby=newest").text
+        self.assertLess(page.index("Line 4 stopped"), page.index("Roll changed"))
+        self.assertEqual((open_p1.is_closed, closed.is_closed), (False, True))
+        self.assertIn('href="/my/work-orders/new"', page, "Report a fault from the list")
+
+    def test_work_order_link_logs_in_and_lands_on_it(self):
+        url = f"/my/work-orders/{self.work_order.id}"
+        response = self.url_open(url, allow_redirects=False)
+        location = urlsplit(response.headers["Location"])
+        self.assertEqual(location.path, "/web/login")
+        self.assertEqual(parse_qs(location.query)["redirect"], [url])
+        # Logged in as another customer: nothing of it, back to their home.
+        self._login(self.portal_user_2)
+        response = self.url_open(url, allow_redirects=False)
+        self.assertEqual(urlsplit(response.headers["Location"]).path, "/my")
 
     def test_list_sends_an_anonymous_visitor_to_login(self):
         response = self.url_open("/my/work-orders", allow_redirects=False)
@@ -231,7 +255,7 @@ class TestPortalWorkOrders(DevicePortalCase):
         self._login(self.portal_user)
         listed = self.url_open("/my/work-orders").text
         row = re.search(rf'/my/work-orders/{work_order.id}".*?</tr>', listed, re.S).group(0)
-        deadline_cell = re.search(r'<td class="text-end">(.*?)</td>', row, re.S).group(1)
+        deadline_cell = re.search(r'<td class="text-end text-wrap">(.*?)</td>', row, re.S).group(1)
         self.assertFalse(deadline_cell.strip(), "no deadline awaited once resolved")
         self.assertIn("Breached", row)
 
