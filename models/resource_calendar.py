@@ -22,6 +22,27 @@ MAX_WINDOW_DAYS = 3660
 class ResourceCalendar(models.Model):
     _inherit = "resource.calendar"
 
+    def _in_time_zone(self, tz):
+        """This calendar's hours in ``tz``: itself when it is there already, else its copy
+        for that zone (made once; core copies its public holidays). A contract's service hours are
+        the customer's: "9 to 18" means 9 to 18 where the devices are, and its months begin
+        and end there."""
+        self.ensure_one()
+        if not tz or self.tz == tz:
+            return self
+        # sudo: calendars are configuration; the contract manager needs no Employees rights.
+        Calendar = self.sudo()
+        name = _("%(calendar)s (%(tz)s)", calendar=self.name, tz=tz)
+        copy = Calendar.search(
+            [("name", "=", name), ("tz", "=", tz), ("company_id", "=", self.company_id.id)],
+            limit=1,
+        )
+        if not copy:
+            copy = Calendar.copy({"tz": tz})
+            # Core's copy keeps the public holidays and names it "(copy)" whatever is given.
+            copy.name = name
+        return copy.sudo(False)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_service_hours(self):
         """SLA clocks count in these calendars: they cannot disappear under them."""

@@ -84,11 +84,11 @@ class ServiceContract(models.Model):
         string="Service Hours",
         required=True,
         check_company=True,
-        default=lambda self: self.env.ref(
-            "barcode_device_service.resource_calendar_7x24", raise_if_not_found=False
-        ),
+        # The company's working hours, as the service desk's; 7×24 is a choice.
+        default=lambda self: self.env.company.resource_calendar_id,
         help="SLA clocks count only this calendar's working time, in its time zone, "
-        "skipping its leaves (public holidays).",
+        "skipping its leaves (public holidays). On activation it is taken in the customer's "
+        "time zone (else the company's).",
     )
     currency_id = fields.Many2one(
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
@@ -386,9 +386,33 @@ class ServiceContract(models.Model):
     def action_activate(self):
         for contract in self:
             contract._check_ready_to_activate()
+            contract._align_calendar_time_zone()
         self._raise_coverage_conflict()
         self.write({"state": "active"})
         return True
+
+    def _service_time_zone(self):
+        """Where the customer's devices are: the customer's time zone, else the company's."""
+        self.ensure_one()
+        partner = self.partner_id
+        return (
+            partner.tz or partner.commercial_partner_id.tz or self.company_id.partner_id.tz or False
+        )
+
+    def _align_calendar_time_zone(self):
+        """Count the service hours in the customer's time zone (a copy of the calendar
+        there when it is in another one), said in the chatter."""
+        self.ensure_one()
+        calendar = self.resource_calendar_id._in_time_zone(self._service_time_zone())
+        if calendar != self.resource_calendar_id:
+            self.resource_calendar_id = calendar
+            self.message_post(
+                body=_(
+                    "Service hours counted in the customer's time zone: %(calendar)s.",
+                    calendar=calendar.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def action_terminate(self):
         if any(contract.state != "active" for contract in self):

@@ -52,6 +52,52 @@ class TestServiceContract(DeviceServiceCase):
             self.device.invalidate_recordset(["active_contract_id"])
             self.assertEqual(self.device.active_contract_id, contract)
 
+    def test_service_hours_in_the_customers_time_zone(self):
+        """A contract counts its service hours where the customer's devices are: activated
+        with a calendar of another zone (7×24 ships in UTC), it takes that calendar's copy
+        in the customer's zone (one per zone, public holidays included)."""
+        self.company.partner_id.tz = "Europe/Brussels"
+        self.customer.tz = "Asia/Shanghai"
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Company holiday",
+                "calendar_id": self.calendar.id,
+                "date_from": "2026-12-25 00:00:00",
+                "date_to": "2026-12-25 23:59:59",
+            }
+        )
+        first = self._contract()
+        first.action_activate()
+        shanghai = first.resource_calendar_id
+        self.assertEqual(shanghai.tz, "Asia/Shanghai")
+        self.assertIn("Asia/Shanghai", shanghai.name)
+        self.assertEqual(
+            shanghai.attendance_ids.mapped(lambda a: (a.dayofweek, a.hour_from, a.hour_to)),
+            self.calendar.attendance_ids.mapped(lambda a: (a.dayofweek, a.hour_from, a.hour_to)),
+        )
+        self.assertEqual(shanghai.global_leave_ids.mapped("name"), ["Company holiday"])
+        self.assertEqual(self.calendar.tz, "UTC", "the shipped calendar is untouched")
+        self.assertIn("customer's time zone", first.message_ids[0].body)
+        second = self._contract(device_ids=[])
+        second.action_activate()
+        self.assertEqual(second.resource_calendar_id, shanghai, "one copy per zone")
+        # A customer without a zone: the company's.
+        self.customer.tz = False
+        self.customer_2.tz = False
+        third = self._contract(partner_id=self.customer_2.id, device_ids=[])
+        third.action_activate()
+        self.assertEqual(third.resource_calendar_id.tz, "Europe/Brussels")
+
+    def test_new_contracts_default_to_the_company_hours(self):
+        contract = self.Contract.create(
+            {"partner_id": self.customer.id, "date_start": "2026-01-01", "date_end": "2026-12-31"}
+        )
+        self.assertEqual(contract.resource_calendar_id, self.company.resource_calendar_id)
+        self.assertNotEqual(
+            contract.resource_calendar_id,
+            self.env.ref("barcode_device_service.resource_calendar_7x24"),
+        )
+
     def test_activation_refuses_missing_targets(self):
         contract = self._contract()
         contract._sla_for("p3").unlink()
