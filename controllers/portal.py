@@ -19,6 +19,7 @@ from ..models.maintenance_equipment import SERVICE_URL_PATH
 from ..models.service_contract_sla import SEVERITIES
 from ..models.service_sla_line import MILESTONES
 from ..models.service_sla_mixin import CLOSED_STATES, MET_STATES
+from ..tools.display import timezone_label
 
 # Label tokens are new_label_token()'s 22 URL-safe characters; anything far from that shape
 # is unknown without a query.
@@ -510,6 +511,8 @@ class DeviceServicePortal(CustomerPortal):
             "work_order": work_order_sudo,
             "page_name": "device_service_work_order",
             "tz": tz,
+            # As the customer says it ("China Time", "中国时间"), not its raw name.
+            "tz_label": timezone_label(tz, request.env.lang),
             "milestones": self._work_order_milestones(lines),
             "timeline": self._work_order_timeline(work_order_sudo),
             "reported_at": self._work_order_reported_at(work_order_sudo),

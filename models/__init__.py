@@ -5,6 +5,7 @@ from . import service_sla_document_mixin, service_sla_mixin
 from . import (
     account_move,
     account_move_line,
+    ir_qweb_field_datetime,
     maintenance_equipment,
     maintenance_request,
     maintenance_request_part,

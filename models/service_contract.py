@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools.display import timezone_label
 from .service_contract_sla import SEVERITIES
 from .service_stock_shortfall import OPEN_SHORTFALL_STATES
 
@@ -90,6 +91,8 @@ class ServiceContract(models.Model):
         "skipping its leaves (public holidays). On activation it is taken in the customer's "
         "time zone (else the company's).",
     )
+    # The service hours' time zone as the customer reads it ("China Time", "中国时间").
+    service_tz_label = fields.Char(string="Time Zone", compute="_compute_service_tz_label")
     currency_id = fields.Many2one(
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
     )
@@ -390,6 +393,14 @@ class ServiceContract(models.Model):
         self._raise_coverage_conflict()
         self.write({"state": "active"})
         return True
+
+    @api.depends("resource_calendar_id.tz")
+    @api.depends_context("lang")
+    def _compute_service_tz_label(self):
+        for contract in self:
+            contract.service_tz_label = timezone_label(
+                contract.resource_calendar_id.tz, self.env.lang
+            )
 
     def _service_time_zone(self):
         """Where the customer's devices are: the customer's time zone, else the company's."""

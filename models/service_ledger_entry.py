@@ -3,6 +3,7 @@ import uuid
 from collections import defaultdict
 
 from psycopg2 import errors as pg_errors
+from psycopg2.extras import Json
 
 from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
@@ -114,6 +115,28 @@ def _contract_tz(contract):
     return contract.resource_calendar_id.tz or "UTC"
 
 
+def _document_reference(line):
+    """How a description names the document of an SLA line: a work order by its reference
+    (what the customer quotes), anything else by its name."""
+    if line.res_model == "maintenance.request" and line.request_id.reference:
+        return line.request_id.reference
+    return line.document_name or line.res_model
+
+
+def _description_json(texts):
+    """The value of the translated description column for a raw INSERT."""
+    if not texts:
+        return None
+    return Json(texts if isinstance(texts, dict) else {"en_US": texts})
+
+
+def _in_language(texts, lang):
+    """One text of a description built by _describe (or a plain text)."""
+    if isinstance(texts, dict):
+        return texts.get(lang) or texts["en_US"]
+    return texts
+
+
 class ServiceLedgerEntry(models.Model):
     _name = "service.ledger.entry"
     _description = "Penalty and Rebate Ledger Entry"
@@ -191,7 +214,9 @@ class ServiceLedgerEntry(models.Model):
         default=lambda self: f"manual:{uuid.uuid4().hex}",
         help="What caused the entry (SLA line, rule, period, revision): one entry per cause.",
     )
-    description = fields.Char()
+    # Stored in English and in the customer's language (see _describe): the statement and
+    # the portal show it in the customer's, the backend in the user's when it is one of them.
+    description = fields.Char(translate=True)
     rule_id = fields.Many2one(
         "service.penalty.rule", index="btree_not_null", ondelete="restrict", readonly=True
     )
@@ -750,8 +775,13 @@ class ServiceLedgerEntry(models.Model):
                     "billed_hours": entry.billed_hours,
                     "shortfall_id": entry.shortfall_id.id,
                     "billed_days": entry.billed_days,
-                    "description": _(
-                        "Reversal of %(entry)s: %(reason)s", entry=entry.display_name, reason=reason
+                    "description": self._describe(
+                        entry.contract_id,
+                        lambda env, entry=entry: env._(
+                            "Reversal of %(entry)s: %(reason)s",
+                            entry=entry.display_name,
+                            reason=reason,
+                        ),
                     ),
                     "reversed_entry_id": entry.id,
                     "source_key": f"reversal:{entry.id}",
@@ -759,7 +789,7 @@ class ServiceLedgerEntry(models.Model):
                     "name": entry._next_reference(),
                 }
             )
-        reversals = Entry.create(vals_list)
+        reversals = Entry._create_described(vals_list)
         self.sudo().filtered(lambda e: e.state == "disputed").write({"state": "confirmed"})
         for entry, reversal in zip(self.sudo(), reversals, strict=True):
             entry.message_post(
@@ -836,6 +866,47 @@ class ServiceLedgerEntry(models.Model):
         return created
 
     @api.model
+    @api.model
+    def _describe(self, contract, build):
+        """A description in English and in the language of ``contract``'s customer, as
+        {lang: text}: ``build(env)`` renders it with ``env``'s language (its terms through
+        ``env._``, labels and amounts through ``env``). Stored as the translations of the
+        entry's description, so that the customer's statement and pages read their
+        language without translating at display what was priced then."""
+        langs = {"en_US"}
+        customer_lang = contract.partner_id.lang
+        if customer_lang and customer_lang in dict(self.env["res.lang"].get_installed()):
+            langs.add(customer_lang)
+        return {lang: build(self.with_context(lang=lang).env) for lang in sorted(langs)}
+
+    @api.model
+    def _create_described(self, vals_list):
+        """Create entries whose descriptions may come from _describe: English in the
+        record, the other languages as its translations."""
+        translations = []
+        for vals in vals_list:
+            texts = vals.get("description")
+            if isinstance(texts, dict):
+                vals["description"] = texts["en_US"]
+            translations.append(texts if isinstance(texts, dict) else None)
+        entries = self.with_context(lang="en_US").create(vals_list).with_env(self.env)
+        # In SQL: the entries may be born confirmed (reversals), which no write may change;
+        # their translations are part of their creation.
+        self.env.flush_all()
+        for entry, texts in zip(entries, translations, strict=True):
+            others = {lang: text for lang, text in (texts or {}).items() if lang != "en_US"}
+            if others:
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE service_ledger_entry SET description = description || %s "
+                        "WHERE id = %s",
+                        Json(others),
+                        entry.id,
+                    )
+                )
+        entries.invalidate_recordset(["description"])
+        return entries
+
     def _insert_accruals(self, vals_list):
         """Insert draft entries in one statement, whatever their number.
 
@@ -865,6 +936,8 @@ class ServiceLedgerEntry(models.Model):
                 "signed_amount": vals["amount"] if credit else -vals["amount"],
                 "request_id": vals.get("res_id") if is_request else False,
                 "state": "draft",
+                # A translated column: {lang: text} (see _describe).
+                "description": _description_json(vals.get("description")),
             }
             rows.append(
                 (
@@ -967,8 +1040,6 @@ class ServiceLedgerEntry(models.Model):
                 "res_id": line.res_id,
             }
             key = f"sla:{line.id}:g{line.ledger_generation}"
-            document = line.document_name or line.res_model
-            milestone = line._milestone_label(line.milestone)
             for rule in rules:
                 if not rule._matches(line, deadline_day):
                     continue
@@ -999,11 +1070,14 @@ class ServiceLedgerEntry(models.Model):
                         "date": deadline_day,
                         "period": penalty.period_of_date(deadline_day),
                         "source_key": f"{key}:rule{rule.id}:breach",
-                        "description": _(
-                            "%(document)s: %(milestone)s missed its deadline %(deadline)s",
-                            document=document,
-                            milestone=milestone,
-                            deadline=line._format_deadline(),
+                        "description": self._describe(
+                            contract,
+                            lambda env, line=line: env._(
+                                "%(document)s: %(milestone)s missed its deadline %(deadline)s",
+                                document=_document_reference(line),
+                                milestone=line.with_env(env)._milestone_label(line.milestone),
+                                deadline=line._format_deadline(),
+                            ),
                         ),
                     }
                 )
@@ -1061,13 +1135,19 @@ class ServiceLedgerEntry(models.Model):
                             "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
                             "period": period,
                             "source_key": f"shortfall:{shortfall.id}:rule{rule.id}:{period}",
-                            "description": _(
-                                "%(product)s below the minimum at %(location)s: %(days)s days "
-                                "charged in %(period)s",
-                                product=shortfall.product_id.display_name,
-                                location=shortfall.commitment_id.location_id.display_name,
-                                days=charged,
-                                period=period,
+                            "description": self._describe(
+                                contract,
+                                lambda env,
+                                shortfall=shortfall,
+                                charged=charged,
+                                period=period: env._(
+                                    "%(product)s below the minimum at %(location)s: %(days)s "
+                                    "days charged in %(period)s",
+                                    product=shortfall.product_id.with_env(env).display_name,
+                                    location=shortfall.commitment_id.location_id.display_name,
+                                    days=charged,
+                                    period=period,
+                                ),
                             ),
                         }
                     )
@@ -1132,8 +1212,6 @@ class ServiceLedgerEntry(models.Model):
         ends = penalty.period_ends(line.deadline, final, tz)
         late = [late_hours(intervals, deadline, aware_utc(end), pauses) for _p, end in ends]
         hours = penalty.split_billable_hours(late, rule.free_minutes)
-        document = line.document_name or line.res_model
-        milestone = line._milestone_label(line.milestone)
         vals_list = []
         for (period, end), charged in zip(ends, hours, strict=True):
             if not charged:
@@ -1150,14 +1228,17 @@ class ServiceLedgerEntry(models.Model):
                     "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
                     "period": period,
                     "source_key": f"{key}:rule{rule.id}:{period}",
-                    "description": _(
-                        "%(document)s: %(milestone)s late, %(hours)s working hours charged "
-                        "in %(period)s (%(free)s free minutes)",
-                        document=document,
-                        milestone=milestone,
-                        hours=charged,
-                        period=period,
-                        free=rule.free_minutes,
+                    "description": self._describe(
+                        contract,
+                        lambda env, charged=charged, period=period: env._(
+                            "%(document)s: %(milestone)s late, %(hours)s working hours charged "
+                            "in %(period)s (%(free)s free minutes)",
+                            document=_document_reference(line),
+                            milestone=line.with_env(env)._milestone_label(line.milestone),
+                            hours=charged,
+                            period=period,
+                            free=rule.free_minutes,
+                        ),
                     ),
                 }
             )
@@ -1504,11 +1585,14 @@ class ServiceLedgerEntry(models.Model):
                 "rule_id": binding.id,
                 "date": penalty.last_day(period),
                 "period": period,
-                "description": _(
-                    "Cap of %(period)s: penalties of %(total)s pass the limit of %(limit)s",
-                    period=period,
-                    total=format_amount(self.env, total, currency),
-                    limit=format_amount(self.env, limit, currency),
+                "description": self._describe(
+                    contract,
+                    lambda env: env._(
+                        "Cap of %(period)s: penalties of %(total)s pass the limit of %(limit)s",
+                        period=period,
+                        total=format_amount(env, total, currency),
+                        limit=format_amount(env, limit, currency),
+                    ),
                 ),
             },
             f"cap:{contract.id}:{period}",
@@ -1535,13 +1619,16 @@ class ServiceLedgerEntry(models.Model):
                 "rule_id": rule.id,
                 "date": penalty.last_day(period),
                 "period": period,
-                "description": _(
-                    "Rebate of %(period)s: %(on_time)s of %(counted)s milestones met on time "
-                    "(threshold %(threshold)s %%)",
-                    period=period,
-                    on_time=on_time,
-                    counted=counted,
-                    threshold=rule.threshold_percent,
+                "description": self._describe(
+                    contract,
+                    lambda env: env._(
+                        "Rebate of %(period)s: %(on_time)s of %(counted)s milestones met on "
+                        "time (threshold %(threshold)s %%)",
+                        period=period,
+                        on_time=on_time,
+                        counted=counted,
+                        threshold=rule.threshold_percent,
+                    ),
                 ),
             },
             f"rebate:{rule.id}:{period}",
@@ -1565,7 +1652,7 @@ class ServiceLedgerEntry(models.Model):
             _(
                 "Period %(period)s evaluated again: %(description)s",
                 period=vals["period"],
-                description=vals["description"],
+                description=_in_language(vals["description"], self.env.lang),
             )
         )
         if currency.is_zero(amount):

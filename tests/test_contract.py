@@ -54,7 +54,7 @@ class TestServiceContract(DeviceServiceCase):
 
     def test_service_hours_in_the_customers_time_zone(self):
         """A contract counts its service hours where the customer's devices are: activated
-        with a calendar of another zone (7×24 ships in UTC), it takes that calendar's copy
+        with a calendar of another zone (7x24 ships in UTC), it takes that calendar's copy
         in the customer's zone (one per zone, public holidays included)."""
         self.company.partner_id.tz = "Europe/Brussels"
         self.customer.tz = "Asia/Shanghai"

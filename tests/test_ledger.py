@@ -56,6 +56,39 @@ class LedgerCase(SlaCase):
 
 @tagged("post_install", "-at_install")
 class TestLedgerAccrual(LedgerCase):
+    def test_descriptions_in_the_customers_language(self):
+        """What the ledger says about a breach, a cap or a reversal reads in the customer's
+        language (Chinese here) on the statement and the portal, in English for English
+        readers, and names the work order by its reference."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["barcode_device_service"], ["zh_CN"])
+        self.customer.lang = "zh_CN"
+        contract = self._ruled_contract(
+            [{"severity": "p1", "milestone": "response", "computation": "fixed", "amount": 500}],
+            fee=6800,
+        )
+        with freeze_time("2026-06-01 10:00:00"):
+            request = self._request("p1")
+        self._run_job("2026-06-01 11:00:00")
+        entry = self._entries(contract)
+        english = entry.with_context(lang="en_US").description
+        chinese = entry.with_context(lang="zh_CN").description
+        self.assertIn("missed its deadline", english)
+        self.assertNotEqual(chinese, english)
+        self.assertIn(request.reference, chinese)
+        self.assertNotIn("missed its deadline", chinese)
+        # The response's name is translated too, and the deadline is in the contract's zone.
+        response = (
+            self.env["service.sla.line"].with_context(lang="zh_CN")._milestone_label("response")
+        )
+        self.assertIn(response, chinese)
+        # A reversal, written by the manager, is described in both too.
+        entry.action_confirm()
+        entry._reverse("Customer's clock was wrong")
+        reversal = entry.reversal_entry_ids
+        self.assertIn("Reversal of", reversal.with_context(lang="en_US").description)
+        self.assertNotIn("Reversal of", reversal.with_context(lang="zh_CN").description)
+
     def test_fixed_and_fee_penalties_accrue_when_the_line_turns_breached(self):
         contract = self._ruled_contract(
             [
@@ -84,7 +117,7 @@ class TestLedgerAccrual(LedgerCase):
             self.assertEqual(entry.sla_line_id, response)
             self.assertEqual(entry.request_id, request)
             self.assertEqual(entry.sla_deadline, utc("2026-06-01 10:30:00"))
-            self.assertIn(request.name, entry.description)
+            self.assertIn(request.reference, entry.description)
         self.assertEqual(response.penalty_amount, 670.0)
         self.assertEqual(request.ledger_entry_ids, entries)
         self.assertEqual(contract.ledger_entry_count, 2)

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from odoo.tests import BaseCase, tagged
 
 from ..tools import penalty
+from ..tools.display import pattern_without_seconds, timezone_label
 
 
 def utc(text):
@@ -104,4 +105,23 @@ class TestPenaltyFormulas(BaseCase):
         self.assertEqual(
             penalty.period_ends(utc("2026-06-01 10:00:00"), utc("2026-06-01 12:00:00"), "UTC"),
             [("2026-06", utc("2026-06-01 12:00:00"))],
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestDisplayHelpers(BaseCase):
+    """Times as a customer reads them: zones by name, no seconds in any language."""
+
+    def test_timezone_label(self):
+        self.assertEqual(timezone_label("Asia/Shanghai", "en_US"), "China Time")
+        self.assertEqual(timezone_label("Asia/Shanghai", "zh_CN"), "中国时间")
+        self.assertEqual(timezone_label("UTC", "zh_CN"), "UTC")
+        self.assertEqual(timezone_label(False), "UTC")
+        self.assertEqual(timezone_label("Not/AZone"), "Not/AZone")
+
+    def test_pattern_without_seconds(self):
+        self.assertEqual(pattern_without_seconds("MM/dd/yyyy HH:mm:ss"), "MM/dd/yyyy HH:mm")
+        self.assertEqual(
+            pattern_without_seconds("yyyy'年'MM'月'dd'日' HH'时'mm'分'ss'秒'"),
+            "yyyy'年'MM'月'dd'日' HH'时'mm'分'",
         )

@@ -236,7 +236,9 @@ class TestPortalContracts(PortalContractCase):
         self.assertIn("24 h", page)  # P2 resolution
         self.assertIn("Remote service", page)  # P4: no on-site target
         self.assertIn("Shanghai office hours", page)
-        self.assertIn("Asia/Shanghai", page)
+        # The time zone as the customer says it, not its raw name.
+        self.assertIn("China Time", page)
+        self.assertNotIn("Asia/Shanghai", page)
         # What it covers (spare parts now too, firmware not).
         self.assertIn('data-service="spare_parts" data-covered="1"', page)
         self.assertIn('data-service="firmware" data-covered="0"', page)

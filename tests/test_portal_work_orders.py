@@ -104,6 +104,16 @@ class TestPortalWorkOrders(DevicePortalCase):
         response = self.url_open(url, allow_redirects=False)
         self.assertEqual(urlsplit(response.headers["Location"]).path, "/my")
 
+    def test_chinese_page_shows_no_seconds_and_a_named_time_zone(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.portal_user.lang = "zh_CN"
+        self._login(self.portal_user)
+        page = self.url_open(f"/my/work-orders/{self.work_order.id}").text
+        self.assertIn("时", page)
+        self.assertNotIn("秒", page)
+        self.assertNotIn("Asia/Shanghai", page)
+        self.assertIn("中国时间", page)
+
     def test_list_sends_an_anonymous_visitor_to_login(self):
         response = self.url_open("/my/work-orders", allow_redirects=False)
         self.assertIn(response.status_code, (302, 303))

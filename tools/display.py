@@ -1,0 +1,25 @@
+"""How times read for a customer: a time zone by its name in their language, a date and
+time without seconds in any language. Plain functions, easy to test."""
+
+import re
+
+import babel.dates
+
+# Seconds in an LDML pattern, with their separator or their unit: ":ss" (English),
+# "ss'秒'" (Chinese, a quoted literal). Core's hide_seconds strips only the first kind.
+SECONDS_RE = re.compile(r"[:.]?s+(?:'[^']*')?")
+
+
+def timezone_label(tz, lang="en_US"):
+    """``Asia/Shanghai`` as a reader says it ("China Time", "中国时间"); UTC as UTC."""
+    if not tz or tz == "UTC":
+        return "UTC"
+    try:
+        return babel.dates.get_timezone_name(tz, locale=lang or "en_US")
+    except (LookupError, ValueError):
+        return tz
+
+
+def pattern_without_seconds(pattern):
+    """An LDML date-time pattern without its seconds."""
+    return SECONDS_RE.sub("", pattern).strip()
