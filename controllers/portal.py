@@ -706,7 +706,11 @@ class DeviceServicePortal(CustomerPortal):
             if device
             else self._portal_reportable_devices(),
             "fault_severities": [
-                (severity, SlaTarget._portal_severity_label(severity))
+                (
+                    severity,
+                    SlaTarget._portal_severity_label(severity),
+                    SlaTarget._portal_severity_hint(severity),
+                )
                 for severity, _label in SEVERITIES
             ],
             "fault_form": form

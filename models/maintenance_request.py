@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_datetime, html2plaintext
 
+from ..tools.display import timezone_label
 from ..tools.sla_demo_history import history_slots, story_events
 from ..tools.sla_time import add_working_hours, aware_utc, naive_utc
 from .service_contract_sla import SEVERITIES
@@ -842,7 +843,7 @@ class MaintenanceRequest(models.Model):
             return _(
                 "%(datetime)s (%(tz)s)",
                 datetime=format_datetime(self.env, value, tz=tz, dt_format="EEEE d MMMM y, HH:mm"),
-                tz=tz,
+                tz=timezone_label(tz, self.env.lang),
             )
 
         values = {

@@ -10,12 +10,13 @@ SEVERITIES = [
     ("p3", "P3 - Normal"),
     ("p4", "P4 - Planned"),
 ]
-# The severities in the customer's words (portal fault form, device page, e-mails).
-PORTAL_SEVERITY_LABELS = {
-    "p1": _lt("Line stopped - production is down"),
-    "p2": _lt("Degraded - working with problems"),
-    "p3": _lt("Normal - a fault without urgency"),
-    "p4": _lt("Planned - a visit or question"),
+# One name per severity everywhere (backend, portal, e-mails): the selection's. On the fault
+# form each also says what it means for the customer.
+SEVERITY_HINTS = {
+    "p1": _lt("production is down"),
+    "p2": _lt("working, with problems"),
+    "p3": _lt("a fault without urgency"),
+    "p4": _lt("a visit or a question"),
 }
 
 
@@ -85,9 +86,14 @@ class ServiceContractSla(models.Model):
 
     @api.model
     def _portal_severity_label(self, severity):
-        """The customer's words for ``severity``, in the environment's language."""
-        label = PORTAL_SEVERITY_LABELS.get(severity)
-        return self.env._(label) if label else ""
+        """The severity's one name ("P1 - Line stopped"), in the environment's language."""
+        return dict(self._fields["severity"]._description_selection(self.env)).get(severity, "")
+
+    @api.model
+    def _portal_severity_hint(self, severity):
+        """What the severity means for the customer ("production is down")."""
+        hint = SEVERITY_HINTS.get(severity)
+        return self.env._(hint) if hint else ""
 
     @api.model
     def _portal_duration(self, hours):

@@ -507,6 +507,22 @@ class TestPortalContractCredits(PortalContractCase):
         self.assertEqual(page.count(f'href="{portal_url}"'), 2, "both settled entries")
         self.assertIn("550.00", page)  # June's net
         self.assertIn("Settled", page)
+        # One wording: what is credited, what is charged (the rebate), no "charge" for a cap.
+        self.assertIn("Credited to you", page)
+        self.assertIn("Charged to you", page)
+        cap = self.env["service.ledger.entry"].create(
+            {
+                "contract_id": self.contract.id,
+                "kind": "cap",
+                "direction": "charge",
+                "amount": 40.0,
+                "date": "2026-06-30",
+                "description": "June cap",
+            }
+        )
+        cap.action_confirm()
+        page = self.assertServedReadOnly(url, self.portal_user).text
+        self.assertIn("Not credited (monthly cap)", page)
 
         # The link opens the standard invoice page, for the customer and for the token holder.
         self.assertEqual(self._get(portal_url.split("?")[0]).status_code, 200)

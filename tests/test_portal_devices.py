@@ -231,10 +231,10 @@ class TestPortalDevices(DevicePortalCase):
             f"/my/contracts/{self.contract.id}",
             "Shanghai office hours",
             # The contract's targets in the customer's words (P1: 30 min, 4 h, 8 h).
-            "Line stopped - production is down",
+            "P1 - Line stopped",
             "30 minutes",
             "4 hours",
-            "Planned - a visit or question",
+            "P4 - Planned",
             f"/my/work-orders/{self.work_order.id}",
             self.work_order.name,
             f"/my/work-orders/{done.id}",
@@ -255,7 +255,8 @@ class TestPortalDevices(DevicePortalCase):
         html = self._get(f"/my/devices/{self.device.id}?report=1").text
         self.assertIn('action="/my/work-orders/new"', html)
         self.assertIn(f'name="device_id" value="{self.device.id}"', html)
-        self.assertIn("Degraded - working with problems", html)
+        self.assertIn("P2 - Degraded", html)
+        self.assertIn("working, with problems", html)
         self.assertIn('name="submission_key"', html)
 
     def test_detail_without_contract_or_warranty(self):

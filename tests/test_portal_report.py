@@ -71,7 +71,7 @@ class TestPortalReport(DevicePortalCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(f'<option value="{self.device.id}" selected', response.text)
         self.assertNotIn(self.device_2.name, response.text)
-        for words in ("Line stopped - production is down", "Planned - a visit or question"):
+        for words in ("P1 - Line stopped", "production is down", "P4 - Planned"):
             self.assertIn(words, response.text)
         # The limits of the photos are stated.
         self.assertIn(f"at most {PHOTO_MAX_MB} MB each", response.text)
@@ -477,10 +477,10 @@ class TestPortalReport(DevicePortalCase):
             work_order.reference,
             self.device.name,
             "SN-bds_portal_a",
-            "Degraded - working with problems",
-            "Monday 5 January 2026, 10:00 (Asia/Shanghai)",
+            "P2 - Degraded",
+            "Monday 5 January 2026, 10:00 (China Time)",
             "within 2 hours of service hours",
-            "by <strong>Monday 5 January 2026, 12:00 (Asia/Shanghai)</strong>",
+            "by <strong>Monday 5 January 2026, 12:00 (China Time)</strong>",
         ):
             self.assertIn(text, body)
         self.assertNotIn("outside the service hours", body)
@@ -499,13 +499,13 @@ class TestPortalReport(DevicePortalCase):
         cases = {
             # Saturday 10 January 2026, 15:00 in Shanghai: the clock starts on Monday.
             datetime(2026, 1, 10, 7, 0): (
-                "Monday 12 January 2026, 09:00 (Asia/Shanghai)",
-                "Monday 12 January 2026, 11:00 (Asia/Shanghai)",
+                "Monday 12 January 2026, 09:00 (China Time)",
+                "Monday 12 January 2026, 11:00 (China Time)",
             ),
             # Tuesday 6 January 2026, 20:00: it starts the next morning.
             datetime(2026, 1, 6, 12, 0): (
-                "Wednesday 7 January 2026, 09:00 (Asia/Shanghai)",
-                "Wednesday 7 January 2026, 11:00 (Asia/Shanghai)",
+                "Wednesday 7 January 2026, 09:00 (China Time)",
+                "Wednesday 7 January 2026, 11:00 (China Time)",
             ),
         }
         for when, (clock_start, deadline) in cases.items():
@@ -521,7 +521,7 @@ class TestPortalReport(DevicePortalCase):
         self.portal_user.tz = "Europe/Paris"
         # The response due on Monday 5 January 2026 at noon in Shanghai: 05:00 in Paris.
         _work_order, message = self._report_at(datetime(2026, 1, 5, 2, 0))
-        self.assertIn("Monday 5 January 2026, 05:00 (Europe/Paris)", str(message.body))
+        self.assertIn("Monday 5 January 2026, 05:00 (Central European Time)", str(message.body))
 
     def test_acknowledgement_without_contract(self):
         self.contract.action_terminate()
