@@ -85,8 +85,11 @@ class ServiceContract(models.Model):
         string="Service Hours",
         required=True,
         check_company=True,
-        # The company's working hours, as the service desk's; 7×24 is a choice.
-        default=lambda self: self.env.company.resource_calendar_id,
+        # The contract's company's working hours, as the service desk's; 7×24 is a choice.
+        compute="_compute_resource_calendar_id",
+        store=True,
+        readonly=False,
+        precompute=True,
         help="SLA clocks count only this calendar's working time, in its time zone, "
         "skipping its leaves (public holidays). On activation it is taken in the customer's "
         "time zone (else the company's).",
@@ -393,6 +396,13 @@ class ServiceContract(models.Model):
         self._raise_coverage_conflict()
         self.write({"state": "active"})
         return True
+
+    @api.depends("company_id")
+    def _compute_resource_calendar_id(self):
+        for contract in self:
+            calendar = contract.resource_calendar_id
+            if not calendar or calendar.company_id not in (contract.company_id, calendar.browse()):
+                contract.resource_calendar_id = contract.company_id.resource_calendar_id
 
     @api.depends("resource_calendar_id.tz")
     @api.depends_context("lang")

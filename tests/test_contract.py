@@ -58,6 +58,9 @@ class TestServiceContract(DeviceServiceCase):
         in the customer's zone (one per zone, public holidays included)."""
         self.company.partner_id.tz = "Europe/Brussels"
         self.customer.tz = "Asia/Shanghai"
+        # A calendar of its own (the shipped 7x24 may have its Shanghai copy already).
+        self.calendar = self.calendar.copy({"tz": "UTC"})
+        self.calendar.name = "Round the clock, test"
         self.env["resource.calendar.leaves"].create(
             {
                 "name": "Company holiday",
@@ -76,7 +79,7 @@ class TestServiceContract(DeviceServiceCase):
             self.calendar.attendance_ids.mapped(lambda a: (a.dayofweek, a.hour_from, a.hour_to)),
         )
         self.assertEqual(shanghai.global_leave_ids.mapped("name"), ["Company holiday"])
-        self.assertEqual(self.calendar.tz, "UTC", "the shipped calendar is untouched")
+        self.assertEqual(self.calendar.tz, "UTC", "the calendar itself is untouched")
         self.assertIn("customer's time zone", first.message_ids[0].body)
         second = self._contract(device_ids=[])
         second.action_activate()
