@@ -5,6 +5,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, format_date, formatLang
 
+from ..tools.groups import MANAGER
 from .service_contract_price_lock import LOCK_BILLING_MOVE_TYPES
 
 
@@ -244,9 +245,7 @@ class AccountMove(models.Model):
         )
         if not lines:
             return
-        may_post_below = self.env.user.has_group(
-            "barcode_device_service.group_device_service_manager"
-        )
+        may_post_below = self.env.user.has_group(MANAGER)
         errors = []
         for line, (lock, allowed) in lines._price_lock_allowed_prices().items():
             currency = line.move_id.currency_id

@@ -8,6 +8,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools.barcode_rules import invalid_code128_characters
+from ..tools.groups import MANAGER, USER
 
 DEVICE_STATES = [
     ("in_stock", "In Stock"),
@@ -104,16 +105,14 @@ class MaintenanceEquipment(models.Model):
         readonly=True,
         index=True,
         default=lambda self: new_label_token(),
-        groups="maintenance.group_equipment_manager,"
-        "barcode_device_service.group_device_service_user",
+        groups=f"maintenance.group_equipment_manager,{USER}",
         help="Random part of the public service URL on the device label.",
     )
     # The URL carries the token: whoever may not read the token may not read the URL either.
     service_url = fields.Char(
         compute="_compute_service_url",
         string="Public Service URL",
-        groups="maintenance.group_equipment_manager,"
-        "barcode_device_service.group_device_service_user",
+        groups=f"maintenance.group_equipment_manager,{USER}",
     )
     delivery_count = fields.Integer(compute="_compute_delivery_count")
     contract_ids = fields.Many2many(
@@ -610,7 +609,7 @@ class MaintenanceEquipment(models.Model):
 
     def action_regenerate_label_token(self):
         """Give the devices new label tokens: the printed labels stop working at once."""
-        if not self.env.user.has_group("barcode_device_service.group_device_service_manager"):
+        if not self.env.user.has_group(MANAGER):
             raise AccessError(_("Only a Device Service manager can regenerate label tokens."))
         self.check_access("write")
         for device in self:

@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..tools.groups import MANAGER
 from .service_contract_sla import SEVERITIES
 
 # Core kanban stars (priority) for each severity, and back.
@@ -511,9 +512,7 @@ class MaintenanceRequest(models.Model):
     @api.depends_context("uid")
     def _compute_user_can_invoice(self):
         user = self.env.user
-        can = user.has_group(
-            "barcode_device_service.group_device_service_manager"
-        ) and user.has_group("account.group_account_invoice")
+        can = user.has_group(MANAGER) and user.has_group("account.group_account_invoice")
         self.user_can_invoice = can
 
     def _compute_invoice_count(self):
@@ -546,7 +545,7 @@ class MaintenanceRequest(models.Model):
         cancelled is never billed again, nor are labour and travel; a work order with
         nothing new to bill, only covered (zero) lines, or a cancelled one, is refused.
         """
-        if not self.env.user.has_group("barcode_device_service.group_device_service_manager"):
+        if not self.env.user.has_group(MANAGER):
             raise AccessError(_("Only a Device Service manager may invoice a work order."))
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(

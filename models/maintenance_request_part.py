@@ -4,7 +4,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
-MANAGER_GROUP = "barcode_device_service.group_device_service_manager"
+from ..tools.groups import MANAGER
+
 # What may no longer change on a part once it left the shelf: return it first.
 CONSUMED_LOCKED_FIELDS = {"product_id", "quantity", "lot_id", "location_id", "request_id"}
 
@@ -203,7 +204,7 @@ class MaintenanceRequestPart(models.Model):
     @api.constrains("is_chargeable", "coverage_override_reason")
     def _check_coverage_override(self):
         """Overriding the coverage is a manager's decision, and it says why."""
-        is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
+        is_manager = self.env.su or self.env.user.has_group(MANAGER)
         for part in self:
             if part.state != "draft" or part.is_chargeable == (not part._is_covered()):
                 continue

@@ -5,6 +5,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools.display import timezone_label
+from ..tools.groups import LEDGER_GROUPS
 from .service_contract_sla import SEVERITIES
 from .service_stock_shortfall import OPEN_SHORTFALL_STATES
 
@@ -18,11 +19,6 @@ DEFAULT_TARGETS = {
     "p4": (8.0, 0.0, 80.0),
 }
 REMINDER_DAYS = 30
-# Who sees the money side of a contract: its penalty and rebate rules and its ledger.
-LEDGER_GROUPS = (
-    "barcode_device_service.group_device_service_manager,"
-    "barcode_device_service.group_device_service_accountant"
-)
 
 
 class ServiceContract(models.Model):

@@ -11,8 +11,10 @@ from odoo.modules import module as odoo_module
 from odoo.tools import SQL, format_amount
 
 from ..tools import penalty
+from ..tools.groups import ACCOUNTANT, MANAGER
 from ..tools.sla_time import aware_utc, late_hours
 from .service_penalty_rule import DIRECTIONS
+from .service_sla_document_mixin import open_document_action
 
 _logger = logging.getLogger(__name__)
 
@@ -29,8 +31,6 @@ ENTRY_STATES = [
     ("settled", "Settled"),
     ("cancelled", "Cancelled"),
 ]
-MANAGER = "barcode_device_service.group_device_service_manager"
-ACCOUNTANT = "barcode_device_service.group_device_service_accountant"
 # The only ways an entry's state moves, and the group whose members may move it (code running
 # as superuser, the jobs, passes the group check but not the transition check).
 TRANSITIONS = {
@@ -534,17 +534,12 @@ class ServiceLedgerEntry(models.Model):
 
     def action_open_document(self):
         self.ensure_one()
-        document = self.env[self.res_model].browse(self.res_id).exists() if self.res_model else None
-        if not document:
-            raise UserError(_("Entry %(entry)s has no document.", entry=self.display_name))
-        document.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": document.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return open_document_action(
+            self.env,
+            self.res_model,
+            self.res_id,
+            _("Entry %(entry)s has no document.", entry=self.display_name),
+        )
 
     def _set_state(self, state, vals=None):
         """How the actions move the state: the user's right to write these entries and the

@@ -2,6 +2,23 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 
+def open_document_action(env, res_model, res_id, missing_message):
+    """The form of the document a record points to by ``res_model``/``res_id`` (an SLA
+    line, a pause, a ledger entry), for a user who may read it; ``missing_message`` when it
+    is gone."""
+    document = env[res_model].browse(res_id).exists() if res_model else None
+    if not document:
+        raise UserError(missing_message)
+    document.check_access("read")
+    return {
+        "type": "ir.actions.act_window",
+        "res_model": res_model,
+        "res_id": document.id,
+        "view_mode": "form",
+        "views": [(False, "form")],
+    }
+
+
 class ServiceSlaDocumentMixin(models.AbstractModel):
     """What an SLA line or pause knows of the document whose clock it belongs to: any model
     inheriting ``service.sla.mixin``, by ``res_model``/``res_id``."""
@@ -58,14 +75,9 @@ class ServiceSlaDocumentMixin(models.AbstractModel):
     def action_open_document(self):
         """The work order (or other document) whose clock this is."""
         self.ensure_one()
-        document = self.env[self.res_model].browse(self.res_id).exists()
-        if not document:
-            raise UserError(_("The document of this SLA clock no longer exists."))
-        document.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": document.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return open_document_action(
+            self.env,
+            self.res_model,
+            self.res_id,
+            _("The document of this SLA clock no longer exists."),
+        )

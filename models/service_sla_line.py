@@ -5,10 +5,10 @@ import pytz
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
+from ..tools.groups import LEDGER_GROUPS
 from ..tools.sla_time import aware_utc as _utc
 from ..tools.sla_time import late_hours, working_hours_between
 from ..tools.sla_time import naive_utc as _naive
-from .service_contract import LEDGER_GROUPS
 from .service_contract_sla import SEVERITIES
 from .service_sla_mixin import CLOSED_STATES, LINE_STATES, TICKING_STATES
 

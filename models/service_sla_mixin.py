@@ -2,6 +2,8 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 
+from ..tools.groups import LEDGER_GROUPS
+
 # The states of one milestone clock (service.sla.line).
 LINE_STATES = [
     ("running", "Running"),
@@ -58,8 +60,7 @@ class ServiceSlaMixin(models.AbstractModel):
         "res_id",
         string="Penalties & Rebates",
         readonly=True,
-        groups="barcode_device_service.group_device_service_manager,"
-        "barcode_device_service.group_device_service_accountant",
+        groups=LEDGER_GROUPS,
     )
     sla_status = fields.Selection(
         SLA_STATUSES,

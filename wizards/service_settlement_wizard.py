@@ -8,8 +8,9 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date, split_every
 
-from ..models.service_ledger_entry import ACCOUNTANT, ENTRY_KINDS
+from ..models.service_ledger_entry import ENTRY_KINDS
 from ..tools import penalty
+from ..tools.groups import ACCOUNTANT
 
 KINDS = [kind for kind, _label in ENTRY_KINDS]
 # Moves created per ORM call: big enough to batch the computes, small enough for memory.
