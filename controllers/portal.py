@@ -19,7 +19,7 @@ from ..models.maintenance_equipment import SERVICE_URL_PATH
 from ..models.service_contract_sla import SEVERITIES
 from ..models.service_sla_line import MILESTONES
 from ..models.service_sla_mixin import CLOSED_STATES, MET_STATES
-from ..tools.display import timezone_label
+from ..tools.display import format_duration, timezone_label
 
 # Label tokens are new_label_token()'s 22 URL-safe characters; anything far from that shape
 # is unknown without a query.
@@ -564,22 +564,15 @@ class DeviceServicePortal(CustomerPortal):
             if line.state in ("running", "warning"):
                 entry["remaining"] = _(
                     "%(duration)s of working time left",
-                    duration=self._format_working_hours(remaining[line.id]),
+                    duration=format_duration(request.env, remaining[line.id]),
                 )
             elif line.state == "breached":
                 entry["remaining"] = _(
                     "%(duration)s of working time late",
-                    duration=self._format_working_hours(-remaining[line.id]),
+                    duration=format_duration(request.env, -remaining[line.id]),
                 )
             milestones.append(entry)
         return milestones
-
-    def _format_working_hours(self, hours):
-        minutes = max(round(hours * 60), 0)
-        hours, minutes = divmod(minutes, 60)
-        if not hours:
-            return request.env._("%(minutes)s min", minutes=minutes)
-        return request.env._("%(hours)s h %(minutes)02d min", hours=hours, minutes=minutes)
 
     def _work_order_reported_at(self, work_order_sudo):
         """When its clock started (a work order recorded after the fact starts it when the

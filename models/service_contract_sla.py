@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.translate import LazyTranslate
 
+from ..tools.display import format_duration
+
 _lt = LazyTranslate(__name__)
 
 SEVERITIES = [
@@ -97,14 +99,5 @@ class ServiceContractSla(models.Model):
 
     @api.model
     def _portal_duration(self, hours):
-        """A target in words a customer reads at a glance: "30 minutes", "2 hours",
-        "1 h 30 min"."""
-        minutes = round(hours * 60)
-        if minutes < 60:
-            return self.env._("%(minutes)s minutes", minutes=minutes)
-        whole, rest = divmod(minutes, 60)
-        if rest:
-            return self.env._("%(hours)s h %(minutes)s min", hours=whole, minutes=rest)
-        if whole == 1:
-            return self.env._("1 hour")
-        return self.env._("%(hours)s hours", hours=whole)
+        """A target in words a customer reads at a glance (see format_duration)."""
+        return format_duration(self.env, hours)

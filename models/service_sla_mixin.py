@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 
+from ..tools.display import format_duration
 from ..tools.groups import LEDGER_GROUPS
 
 # The states of one milestone clock (service.sla.line).
@@ -115,15 +116,18 @@ class ServiceSlaMixin(models.AbstractModel):
             and line.deadline == deadlines.get(line.res_id)
         )
         remaining = {line.res_id: line.remaining_hours for line in next_lines}
-        Sla = self.env["service.contract.sla"]
         for record in self:
             hours = remaining.get(record.id)
             if hours is None or not record.sla_deadline:
                 record.sla_time_left = False
             elif hours >= 0:
-                record.sla_time_left = _("%(duration)s left", duration=Sla._portal_duration(hours))
+                record.sla_time_left = _(
+                    "%(duration)s left", duration=format_duration(self.env, hours)
+                )
             else:
-                record.sla_time_left = _("%(duration)s late", duration=Sla._portal_duration(-hours))
+                record.sla_time_left = _(
+                    "%(duration)s late", duration=format_duration(self.env, -hours)
+                )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,9 +1,9 @@
 from datetime import date, datetime
 
-from odoo.tests import BaseCase, tagged
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 from ..tools import penalty
-from ..tools.display import pattern_without_seconds, timezone_label
+from ..tools.display import format_duration, pattern_without_seconds, timezone_label
 
 
 def utc(text):
@@ -125,3 +125,14 @@ class TestDisplayHelpers(BaseCase):
             pattern_without_seconds("yyyy'年'MM'月'dd'日' HH'时'mm'分'ss'秒'"),
             "yyyy'年'MM'月'dd'日' HH'时'mm'分'",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestDurationFormat(TransactionCase):
+    """One duration format for targets, time left and lateness, in the reader's language."""
+
+    def test_one_duration_format(self):
+        self.assertEqual(format_duration(self.env, 0.5), "30 min")
+        self.assertEqual(format_duration(self.env, 4), "4 h")
+        self.assertEqual(format_duration(self.env, 1.5), "1 h 30 min")
+        self.assertEqual(format_duration(self.env, -1), "0 min", "never negative")

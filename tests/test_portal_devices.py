@@ -232,8 +232,8 @@ class TestPortalDevices(DevicePortalCase):
             "Shanghai office hours",
             # The contract's targets in the customer's words (P1: 30 min, 4 h, 8 h).
             "P1 - Line stopped",
-            "30 minutes",
-            "4 hours",
+            "30 min",
+            "4 h",
             "P4 - Planned",
             f"/my/work-orders/{self.work_order.id}",
             self.work_order.name,

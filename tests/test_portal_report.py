@@ -479,7 +479,7 @@ class TestPortalReport(DevicePortalCase):
             "SN-bds_portal_a",
             "P2 - Degraded",
             "Monday 5 January 2026, 10:00 (China Time)",
-            "within 2 hours of service hours",
+            "within 2 h of service hours",
             "by <strong>Monday 5 January 2026, 12:00 (China Time)</strong>",
         ):
             self.assertIn(text, body)

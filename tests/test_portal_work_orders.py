@@ -379,8 +379,8 @@ class TestPortalWorkOrders(DevicePortalCase):
             "06/01/2026 18:00",
             "06/03/2026 16:00",
             # Noon now: 6 working hours left for the arrival, 22 for the resolution.
-            "6 h 00 min of working time left",
-            "22 h 00 min of working time left",
+            "6 h of working time left",
+            "22 h of working time left",
             # The timeline: reported, the stage, the response met.
             "Reported",
             f"Stage: {self.stage_progress.name}",

@@ -232,7 +232,7 @@ class TestWorkOrderTimeLeft(SlaCase):
         # Due at 12:00; at 14:00 it is one working hour late (lunch does not count).
         with freeze_time("2026-06-01 06:00:00"):
             self.env.invalidate_all()
-            self.assertEqual(work_order.sla_time_left, "1 hour late")
+            self.assertEqual(work_order.sla_time_left, "1 h late")
         work_order.stage_id = self.stage_repaired
         self.env.invalidate_all()
         self.assertFalse(work_order.sla_time_left, "nothing is awaited once resolved")

@@ -20,6 +20,18 @@ def timezone_label(tz, lang="en_US"):
         return tz
 
 
+def format_duration(env, hours):
+    """A duration (a target, the working time left or late) as it reads at a glance, in
+    ``env``'s language: "30 min", "4 h", "1 h 30 min". The one formatter of the addon."""
+    minutes = max(round(hours * 60), 0)
+    whole, rest = divmod(minutes, 60)
+    if not whole:
+        return env._("%(minutes)s min", minutes=rest)
+    if not rest:
+        return env._("%(hours)s h", hours=whole)
+    return env._("%(hours)s h %(minutes)s min", hours=whole, minutes=rest)
+
+
 def pattern_without_seconds(pattern):
     """An LDML date-time pattern without its seconds."""
     return SECONDS_RE.sub("", pattern).strip()
