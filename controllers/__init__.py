@@ -1,1 +1,1 @@
-from . import portal, rating
+from . import portal, portal_fault, rating

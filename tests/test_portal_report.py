@@ -11,7 +11,7 @@ from odoo import http
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from ..controllers.portal import DESCRIPTION_MAX_CHARS, PHOTO_MAX_MB, fault_description_html
+from ..controllers.fault_form import DESCRIPTION_MAX_CHARS, PHOTO_MAX_MB, fault_description_html
 from ..tools.sla_time import next_working_instant
 from .common import DevicePortalCase
 

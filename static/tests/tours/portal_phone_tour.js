@@ -55,13 +55,6 @@ registry.category("web_tour.tours").add("barcode_device_service_portal_phone", {
             run: "click",
         },
         {
-            content: "Its title, status and the SLA's time left read fully",
-            trigger: "body:contains(Printer jams):contains(Response)",
-            run() {
-                assertFits("h1, h2, h3, h4, h5, .badge, .o_bds_milestone, .o_bds_milestone *, table, td, th");
-            },
-        },
-        {
             content: "Open its device",
             trigger: "a[href^='/my/devices/']:not([href$='/my/devices/'])",
             run: "click",
@@ -72,6 +65,22 @@ registry.category("web_tour.tours").add("barcode_device_service_portal_phone", {
             run() {
                 assertFits("h1, h2, h3, h4, h5, .badge, table, td, th, .card");
             },
+        },
+        {
+            content: "Back to the work order",
+            trigger: "a[href^='/my/work-orders/']:contains(Printer jams)",
+            run: "click",
+        },
+        {
+            content: "Its title, status and the SLA's time left read fully",
+            trigger: "body:contains(Printer jams):contains(Response)",
+            run() {
+                assertFits("h1, h2, h3, h4, h5, .badge, table, td, th");
+            },
+        },
+        {
+            content: "The conversation has loaded (the page is complete)",
+            trigger: "#discussion:has(*)",
         },
     ],
 });
