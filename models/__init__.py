@@ -24,6 +24,8 @@ from . import (
     service_contract_sla,
     service_contract_stock_commitment,
     service_ledger_entry,
+    service_ledger_entry_booking,
+    service_ledger_entry_period,
     service_penalty_rule,
     service_sla_line,
     service_sla_pause,

@@ -1,0 +1,370 @@
+"""The ledger's nightly period close: for each contract and month that is over, the
+lateness still running at its close, then the cap and the rebates, in batches that commit
+and resume. Same model as service_ledger_entry.py."""
+
+import logging
+from collections import defaultdict
+
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models
+from odoo.modules import module as odoo_module
+from odoo.tools import SQL, format_amount
+
+from ..tools import penalty
+from .service_ledger_entry import _contract_tz
+
+_logger = logging.getLogger(__name__)
+
+PERIOD_BATCH_SIZE = 100
+# A period job that keeps meeting another worker's fresh commits gives up after this many
+# fresh starts (the next run goes on).
+MAX_RESTARTS = 5
+# The latest period that may be over somewhere is the one before the period of "now +
+# the largest UTC offset".
+MAX_UTC_OFFSET = penalty.MAX_UTC_OFFSET
+
+
+def _in_language(texts, lang):
+    """One text of a description built by _describe (or a plain text)."""
+    if isinstance(texts, dict):
+        return texts.get(lang) or texts["en_US"]
+    return texts
+
+
+class ServiceLedgerEntry(models.Model):
+    _inherit = "service.ledger.entry"
+
+    # ------------------------------------------------------------------ period job
+    @api.model
+    def _cron_close_periods(self, batch_size=PERIOD_BATCH_SIZE, commit=None):
+        """For each contract with rules and each month over since the last run: charge the
+        lateness of milestones still late at its close, then evaluate its cap and rebates.
+
+        Contracts are taken a batch at a time, locked (another worker running the job at
+        the same time skips them), with a commit per batch; a contract remembers up to which
+        period it was evaluated, so a re-run, or a run after an interruption, goes on from
+        there and accrues nothing twice (each cause has its unique source key).
+
+        ``commit``: commit per batch (by default, unless tests run); False keeps all the
+        work in the caller's transaction (module data).
+        """
+        if commit is None:
+            commit = not odoo_module.current_test
+        Entry = self.sudo()
+        now = fields.Datetime.now()
+        after_id, done, restarts = 0, 0, 0
+        while True:
+            try:
+                contracts = Entry._lock_contracts_to_close(now, after_id, batch_size)
+                if not contracts:
+                    break
+                Entry._close_periods(contracts, now)
+                self.env.flush_all()
+            except pg_errors.SerializationFailure:
+                # Another worker closed some of these contracts after this transaction
+                # began: start the batch again in a new transaction, which sees what it did
+                # (only when the job owns its transactions).
+                restarts += 1
+                if not commit or restarts > MAX_RESTARTS:
+                    raise
+                _logger.info(
+                    "Ledger period job: another worker closed contracts first, restarting."
+                )
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            after_id = max(contracts.ids)
+            done += len(contracts)
+            if commit:
+                # Commit per batch: what is evaluated stays evaluated if the job dies.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _lock_contracts_to_close(self, now, after_id, limit):
+        """The next contracts (by id, after ``after_id``) with rules and a month over that
+        their ledger has not evaluated, locked for this transaction; contracts another
+        worker holds are skipped."""
+        self.env["service.contract"].flush_model(["state", "date_end", "ledger_evaluated_period"])
+        self.env["service.penalty.rule"].flush_model(["contract_id", "active"])
+        latest = penalty.last_closed_period(now + MAX_UTC_OFFSET, "UTC")
+        rows = self._locked_contract_rows(after_id, latest, limit)
+        return self.env["service.contract"].browse([row[0] for row in rows])
+
+    @api.model
+    def _locked_contract_rows(self, after_id, latest, limit):
+        query = SQL(
+            """
+            SELECT contract.id
+              FROM service_contract contract
+             WHERE contract.id > %(after)s
+               AND contract.state != 'draft'
+               AND COALESCE(contract.ledger_evaluated_period, '')
+                   < LEAST(to_char(contract.date_end, 'YYYY-MM'), %(latest)s)
+               AND EXISTS (SELECT 1 FROM service_penalty_rule rule
+                            WHERE rule.contract_id = contract.id AND rule.active)
+             ORDER BY contract.id
+             LIMIT %(limit)s
+               FOR NO KEY UPDATE OF contract SKIP LOCKED
+            """,
+            after=after_id,
+            latest=latest,
+            limit=limit,
+        )
+        self.env.flush_query(query)
+        # A contract evaluated by another worker since this transaction began fails to lock
+        # (serialization failure): expected, the caller starts again. Not logged by this
+        # statement alone, instead of muting the shared odoo.sql_db logger (not thread-safe).
+        self.env.cr.execute(query, log_exceptions=False)
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _close_periods(self, contracts, now):
+        """Evaluate the months of ``contracts`` that are over and not evaluated yet."""
+        rules_by_contract = (
+            self.env["service.penalty.rule"]
+            .search([("contract_id", "in", contracts.ids)])
+            .grouped("contract_id")
+        )
+        plan = {}
+        for contract in contracts:
+            rules = rules_by_contract.get(contract)
+            if not rules:
+                continue
+            tz = _contract_tz(contract)
+            last = min(
+                penalty.last_closed_period(now, tz), penalty.period_of_date(contract.date_end)
+            )
+            first = max(
+                penalty.period_of_date(contract.date_start),
+                min(penalty.period_of_date(rule.date_from) for rule in rules),
+            )
+            if contract.ledger_evaluated_period:
+                first = max(first, penalty.next_period(contract.ledger_evaluated_period))
+            if first <= last:
+                plan[contract] = penalty.periods_between(first, last)
+        if not plan:
+            return
+        self._accrue_lateness_at_close(plan, rules_by_contract)
+        self._accrue_shortfalls_at_close(plan)
+        self._evaluate_caps_and_rebates(plan, rules_by_contract)
+        evaluated = defaultdict(list)
+        for contract, periods in plan.items():
+            evaluated[periods[-1]].append(contract.id)
+        for period, ids in evaluated.items():
+            self.env["service.contract"].browse(ids).with_context(tracking_disable=True).write(
+                {"ledger_evaluated_period": period}
+            )
+
+    @api.model
+    def _accrue_lateness_at_close(self, plan, rules_by_contract):
+        """Per-hour penalties of milestones still late when the periods closed, charged up
+        to the end of the last of them (the rest accrues later, in its own period)."""
+        hourly = [
+            contract
+            for contract in plan
+            if any(
+                rule.rule_type == "penalty" and rule.computation == "per_hour"
+                for rule in rules_by_contract[contract]
+            )
+        ]
+        if not hourly:
+            return
+        lines = (
+            self.env["service.sla.line"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "in", [c.id for c in hourly]),
+                    ("state", "=", "breached"),
+                    ("is_closed", "=", False),
+                ]
+            )
+        )
+        until = {}
+        for line in lines:
+            contract = line.contract_id
+            end = penalty.period_bounds(plan[contract][-1], _contract_tz(contract))[1]
+            if line.deadline < end:
+                until[line] = end
+        late = lines.filtered(lambda line: line in until)
+        self._accrue(self._sla_penalty_values(late, until))
+
+    @api.model
+    def _evaluate_caps_and_rebates(self, plan, rules_by_contract):
+        """Caps and rebates of each contract and period of ``plan``, reconciled with what
+        the ledger already holds for them: nothing when it matches, else the old entries
+        withdrawn and the right one accrued."""
+        contract_ids = [contract.id for contract in plan]
+        periods = sorted({period for periods in plan.values() for period in periods})
+        base = [("contract_id", "in", contract_ids), ("period", "in", periods)]
+        penalties = {
+            (contract, period): total
+            for contract, period, total in self._read_group(
+                [*base, ("kind", "=", "penalty"), ("state", "!=", "cancelled")],
+                ["contract_id", "period"],
+                ["signed_amount:sum"],
+            )
+        }
+        existing = defaultdict(lambda: self.browse())
+        for entry in self.search([*base, ("kind", "in", ("cap", "rebate"))]):
+            slot = entry.rule_id if entry.kind == "rebate" else "cap"
+            existing[(entry.contract_id, entry.period, slot)] |= entry
+        shares = self._on_time_shares(
+            {
+                contract: periods
+                for contract, periods in plan.items()
+                if any(rule.rule_type == "rebate" for rule in rules_by_contract[contract])
+            }
+        )
+        vals_list = []
+        for contract, contract_periods in plan.items():
+            rules = rules_by_contract[contract]
+            for period in contract_periods:
+                in_force = rules.filtered(
+                    lambda rule, p=period: penalty.period_of_date(rule.date_from) <= p
+                )
+                caps = in_force.filtered(lambda rule: rule.rule_type == "cap")
+                if caps:
+                    vals_list += self._cap_values(
+                        contract,
+                        period,
+                        caps,
+                        penalties.get((contract, period), 0.0),
+                        existing[(contract, period, "cap")],
+                    )
+                for rule in in_force.filtered(lambda rule: rule.rule_type == "rebate"):
+                    vals_list += self._rebate_values(
+                        contract,
+                        period,
+                        rule,
+                        shares.get((contract, period), (0, 0)),
+                        existing[(contract, period, rule)],
+                    )
+        self._accrue(vals_list)
+
+    @api.model
+    def _cap_values(self, contract, period, caps, total, existing):
+        fee, currency = contract.monthly_fee, contract.currency_id
+        limits = {rule: penalty.cap_limit([(rule.amount, rule.percent)], fee) for rule in caps}
+        binding = min(caps, key=lambda rule: limits[rule])
+        limit = limits[binding]
+        excess = currency.round(penalty.capped_excess(total, limit))
+        return self._reconcile(
+            existing,
+            excess,
+            "charge",
+            {
+                "contract_id": contract.id,
+                "kind": "cap",
+                "rule_id": binding.id,
+                "date": penalty.last_day(period),
+                "period": period,
+                "description": self._describe(
+                    contract,
+                    lambda env: env._(
+                        "Cap of %(period)s: penalties of %(total)s pass the limit of %(limit)s",
+                        period=period,
+                        total=format_amount(env, total, currency),
+                        limit=format_amount(env, limit, currency),
+                    ),
+                ),
+            },
+            f"cap:{contract.id}:{period}",
+        )
+
+    @api.model
+    def _rebate_values(self, contract, period, rule, share, existing):
+        on_time, counted = share
+        currency = contract.currency_id
+        amount = 0.0
+        if penalty.rebate_due(on_time, counted, rule.threshold_percent):
+            amount = currency.round(
+                rule.amount
+                if rule.computation == "fixed"
+                else penalty.fee_share(contract.monthly_fee, rule.percent)
+            )
+        return self._reconcile(
+            existing,
+            amount,
+            rule.direction,
+            {
+                "contract_id": contract.id,
+                "kind": "rebate",
+                "rule_id": rule.id,
+                "date": penalty.last_day(period),
+                "period": period,
+                "description": self._describe(
+                    contract,
+                    lambda env: env._(
+                        "Rebate of %(period)s: %(on_time)s of %(counted)s milestones met on "
+                        "time (threshold %(threshold)s %%)",
+                        period=period,
+                        on_time=on_time,
+                        counted=counted,
+                        threshold=rule.threshold_percent,
+                    ),
+                ),
+            },
+            f"rebate:{rule.id}:{period}",
+        )
+
+    @api.model
+    def _reconcile(self, existing, amount, direction, vals, key_prefix):
+        """Values of the entry that makes ``existing`` (the slot's entries, every state)
+        amount to ``amount`` in ``direction``: none when it already does; otherwise the
+        live ones are withdrawn and a new revision of the slot is returned."""
+        live = existing.filtered(
+            lambda e: e.state != "cancelled"
+            and not e.reversed_entry_id
+            and not e.reversal_entry_ids
+        )
+        wanted = amount if direction == "credit" else -amount
+        currency = self.env["service.contract"].browse(vals["contract_id"]).currency_id
+        if currency.compare_amounts(sum(live.mapped("signed_amount")), wanted) == 0:
+            return []
+        live._withdraw(
+            _(
+                "Period %(period)s evaluated again: %(description)s",
+                period=vals["period"],
+                description=_in_language(vals["description"], self.env.lang),
+            )
+        )
+        if currency.is_zero(amount):
+            return []
+        revision = len(existing.filtered(lambda e: not e.reversed_entry_id)) + 1
+        return [
+            vals
+            | {"amount": amount, "direction": direction, "source_key": f"{key_prefix}:{revision}"}
+        ]
+
+    @api.model
+    def _on_time_shares(self, plan):
+        """``(met on time, counted)`` milestones due in each contract's periods of ``plan``,
+        counted in the contract's time zone: one query per time zone. Milestones cancelled
+        or paused (their deadline is not final) are left out; one still open past its
+        deadline is a miss."""
+        by_tz = defaultdict(dict)
+        for contract, periods in plan.items():
+            by_tz[_contract_tz(contract)][contract] = periods
+        result = defaultdict(lambda: (0, 0))
+        Line = self.env["service.sla.line"].sudo()
+        for tz, contract_periods in by_tz.items():
+            start = min(penalty.period_bounds(p[0], tz)[0] for p in contract_periods.values())
+            end = max(penalty.period_bounds(p[-1], tz)[1] for p in contract_periods.values())
+            groups = Line.with_context(tz=tz)._read_group(
+                [
+                    ("contract_id", "in", [contract.id for contract in contract_periods]),
+                    ("deadline", ">=", start),
+                    ("deadline", "<", end),
+                    ("state", "not in", ("cancelled", "paused")),
+                ],
+                ["contract_id", "deadline:month", "state"],
+                ["__count"],
+            )
+            for contract, month, state, count in groups:
+                key = (contract, month.strftime("%Y-%m"))
+                on_time, counted = result[key]
+                result[key] = (on_time + (count if state == "met" else 0), counted + count)
+        return result
