@@ -578,6 +578,9 @@ class MaintenanceRequest(models.Model):
                 "product_id": part.product_id.id,
                 "quantity": part.quantity,
                 "product_uom_id": part.product_uom_id.id,
+                # The line names its part in its values (as core's sale lines do), rather
+                # than being matched with it by position afterwards.
+                "service_part_ids": [fields.Command.link(part.id)],
                 # Chargeable parts take the price core proposes: the contract's locked price
                 # when a lock applies (account.move.line._compute_price_unit), else the list
                 # price. Covered parts are shown at zero.
@@ -621,9 +624,6 @@ class MaintenanceRequest(models.Model):
                 }
             )
         )
-        lines = invoice.invoice_line_ids.sorted("id")
-        for part, line in zip(parts, lines, strict=False):
-            part.sudo().invoice_line_id = line
         self.message_post(
             body=_("Invoice %(invoice)s drafted.", invoice=invoice._get_html_link()),
             subtype_xmlid="mail.mt_note",
