@@ -76,6 +76,18 @@ TOTAL_FIELDS = {"contract_id", "kind", "direction", "amount", "date", "period"}
 # Contracts the period job takes per transaction.
 
 
+# The stored computed values below are derived once, here, for the computes and for the
+# accruals' INSERT (service_ledger_entry_booking.py), which writes them without the ORM.
+def signed(amount, direction):
+    """An entry's amount in the customer's favour: positive credited, negative charged."""
+    return amount if direction == "credit" else -amount
+
+
+def request_of(res_model, res_id):
+    """The work order an entry is about, when its document is one."""
+    return res_id if res_model == "maintenance.request" else False
+
+
 def _contract_tz(contract):
     """Periods are counted in the time zone of the contract's service hours."""
     return contract.resource_calendar_id.tz or "UTC"
@@ -278,13 +290,12 @@ class ServiceLedgerEntry(models.Model):
     @api.depends("amount", "direction")
     def _compute_signed_amount(self):
         for entry in self:
-            entry.signed_amount = entry.amount if entry.direction == "credit" else -entry.amount
+            entry.signed_amount = signed(entry.amount, entry.direction)
 
     @api.depends("res_model", "res_id")
     def _compute_request_id(self):
         for entry in self:
-            is_request = entry.res_model == "maintenance.request"
-            entry.request_id = entry.res_id if is_request else False
+            entry.request_id = request_of(entry.res_model, entry.res_id)
 
     @api.depends("name", "kind", "period")
     def _compute_display_name(self):

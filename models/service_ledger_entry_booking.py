@@ -13,7 +13,7 @@ from odoo.tools import SQL
 
 from ..tools import penalty
 from ..tools.sla_time import aware_utc, late_hours
-from .service_ledger_entry import _contract_tz
+from .service_ledger_entry import _contract_tz, request_of, signed
 
 _logger = logging.getLogger(__name__)
 
@@ -152,8 +152,7 @@ class ServiceLedgerEntry(models.Model):
         rows = []
         for vals in vals_list:
             contract = by_id[vals["contract_id"]]
-            credit = vals.get("direction", "credit") == "credit"
-            is_request = vals.get("res_model") == "maintenance.request"
+            direction = vals.get("direction", "credit")
             day = fields.Date.to_date(vals["date"])
             row = {
                 **vals,
@@ -162,9 +161,9 @@ class ServiceLedgerEntry(models.Model):
                 "partner_id": contract.partner_id.id,
                 "company_id": contract.company_id.id,
                 "currency_id": contract.currency_id.id,
-                "direction": vals.get("direction", "credit"),
-                "signed_amount": vals["amount"] if credit else -vals["amount"],
-                "request_id": vals.get("res_id") if is_request else False,
+                "direction": direction,
+                "signed_amount": signed(vals["amount"], direction),
+                "request_id": request_of(vals.get("res_model"), vals.get("res_id")),
                 "state": "draft",
                 # A translated column: {lang: text} (see _describe).
                 "description": _description_json(vals.get("description")),
