@@ -13,35 +13,14 @@ from odoo.tools import SQL
 
 from ..tools import penalty
 from ..tools.sla_time import aware_utc, late_hours
-from .service_ledger_entry import _contract_tz, request_of, signed
+from .service_ledger_entry import LOCKED_FIELDS, _contract_tz, request_of, signed
 
 _logger = logging.getLogger(__name__)
 
-# The columns an accrual fills (see _insert_accruals), besides the log-access ones.
-INSERT_COLUMNS = (
-    "contract_id",
-    "partner_id",
-    "company_id",
-    "currency_id",
-    "date",
-    "period",
-    "kind",
-    "direction",
-    "amount",
-    "signed_amount",
-    "state",
-    "source_key",
-    "description",
-    "rule_id",
-    "sla_line_id",
-    "shortfall_id",
-    "billed_days",
-    "sla_deadline",
-    "billed_hours",
-    "res_model",
-    "res_id",
-    "request_id",
-)
+# The columns an accrual fills (see _insert_accruals), besides the log-access ones: what
+# locks once an entry is confirmed, less its reference (given on confirmation) and the
+# reversal link (reversals go through the ORM), plus its state.
+INSERT_COLUMNS = (*sorted(LOCKED_FIELDS - {"name", "reversed_entry_id"}), "state")
 
 
 def _document_reference(line):
