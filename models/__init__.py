@@ -15,6 +15,7 @@ from . import (
     maintenance_team,
     product_product,
     product_template,
+    report_ledger_statement,
     res_company,
     res_config_settings,
     resource_calendar,

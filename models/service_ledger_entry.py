@@ -5,7 +5,6 @@ stock check's bulk booking) in service_ledger_entry_booking.py, the nightly peri
 service_ledger_entry_period.py. Still above 600 lines: the settlement's side moves next."""
 
 import uuid
-from collections import defaultdict
 
 from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
@@ -653,38 +652,6 @@ class ServiceLedgerEntry(models.Model):
         if release and entries:
             entries.write({"settlement_move_id": False})
         return entries
-
-    def _statement_groups(self):
-        """The statements of these entries (the PDF), one per contract and period: the
-        entries (cancelled ones left out), the totals per kind, the net and the documents
-        that settled them."""
-        kinds = dict(self._fields["kind"]._description_selection(self.env))
-        statements = []
-        live = self.filtered(lambda e: e.state != "cancelled").sorted(
-            lambda e: (e.contract_id.id, e.period, e.date, e.id)
-        )
-        for (contract, period), entries in live.grouped(
-            lambda e: (e.contract_id, e.period)
-        ).items():
-            totals = defaultdict(float)
-            for entry in entries:
-                totals[entry.kind] += entry.signed_amount
-            statements.append(
-                {
-                    "contract": contract,
-                    "period": period,
-                    "entries": entries,
-                    "totals": [
-                        (kinds[kind], totals[kind])
-                        for kind, _label in ENTRY_KINDS
-                        if kind in totals
-                    ],
-                    "net": contract.currency_id.round(sum(totals.values())),
-                    "moves": entries.settlement_move_id,
-                    "tz": _contract_tz(contract),
-                }
-            )
-        return statements
 
     # ------------------------------------------------------------------ corrections
     def _withdraw(self, reason):
