@@ -711,20 +711,25 @@ class MaintenanceEquipment(models.Model):
         code = (barcode or "").strip()
         device = self._find_device_by_scan(code)
         if not device:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "warning",
-                    "message": _("No device has the barcode %(barcode)s.", barcode=code),
-                },
-            }
+            return self._scan_not_found_action(code)
         return {
             "type": "ir.actions.act_window",
             "res_model": "maintenance.equipment",
             "res_id": device.id,
             "view_mode": "form",
             "views": [(False, "form")],
+        }
+
+    @api.model
+    def _scan_not_found_action(self, code):
+        """The warning of a scan that designates no device (devices and work-order screens)."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "message": _("No device has the barcode %(barcode)s.", barcode=code),
+            },
         }
 
     @api.model

@@ -296,16 +296,10 @@ class MaintenanceRequest(models.Model):
         over RPC): the device's open work order, its open ones when there are several, or a
         new work order for it. A code no device has gives a warning."""
         code = (barcode or "").strip()
-        device = self.env["maintenance.equipment"]._find_device_by_scan(code)
+        Device = self.env["maintenance.equipment"]
+        device = Device._find_device_by_scan(code)
         if not device:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "warning",
-                    "message": _("No device has the barcode %(barcode)s.", barcode=code),
-                },
-            }
+            return Device._scan_not_found_action(code)
         open_orders = self.search([("equipment_id", "=", device.id), ("is_closed", "=", False)])
         if open_orders:
             return open_orders._get_records_action(
@@ -336,10 +330,13 @@ class MaintenanceRequest(models.Model):
         """The customer's contact follows the work order for the replies only (the
         desk's notes and stage changes stay internal), so that Send message reaches them."""
         comment = self.env.ref("mail.mt_comment")
-        for request in self:
-            contact = request._customer_contact()
-            if contact and contact not in request.message_partner_ids:
-                request.message_subscribe(partner_ids=contact.ids, subtype_ids=comment.ids)
+        # Those not following yet (an existing follower keeps its subtypes), one
+        # subscription per contact for all its work orders.
+        to_follow = self.filtered(
+            lambda r: r._customer_contact() and r._customer_contact() not in r.message_partner_ids
+        )
+        for contact, requests in to_follow.grouped(lambda r: r._customer_contact()).items():
+            requests.message_subscribe(partner_ids=contact.ids, subtype_ids=comment.ids)
 
     def _message_get_suggested_recipients(self):
         recipients = super()._message_get_suggested_recipients()
