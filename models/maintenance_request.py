@@ -349,19 +349,15 @@ class MaintenanceRequest(models.Model):
         return recipients
 
     def _message_reaches_customer(self, message):
-        """Whether ``message`` is sent to someone of the customer who can read it: one of
-        its contacts with an e-mail address, addressed or following the replies."""
+        """Whether ``message`` reached someone of the customer: one of its contacts core
+        notified of it (addressed, or following the replies), who has an e-mail address."""
         customer = self.customer_id.commercial_partner_id
         if not customer:
             return False
-        comment = self.env.ref("mail.mt_comment")
-        # sudo: followers are read for whoever posts (a technician may not list them).
-        followers = (
-            self.sudo().message_follower_ids.filtered(lambda f: comment in f.subtype_ids).partner_id
-        )
-        recipients = message.sudo().partner_ids | followers
+        # sudo: the notifications of the message just posted, read for whoever posted it.
         return any(
-            partner.email and partner.commercial_partner_id == customer for partner in recipients
+            partner.email and partner.commercial_partner_id == customer
+            for partner in message.sudo().notified_partner_ids
         )
 
     def message_post(self, **kwargs):
