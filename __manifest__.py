@@ -2,7 +2,7 @@
     "name": "Device Service",
     "summary": "Barcode-device assets with labels, SLA service contracts, "
     "penalty/rebate ledger and portal work orders",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Services/Maintenance",
     "license": "LGPL-3",
     "author": "Barcode Device Service",

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, models
 
-from .service_ledger_entry import ENTRY_KINDS, _contract_tz
+from .service_ledger_entry import ENTRY_KINDS
 
 
 class ReportLedgerStatement(models.AbstractModel):
@@ -47,7 +47,7 @@ class ReportLedgerStatement(models.AbstractModel):
                     ],
                     "net": contract.currency_id.round(sum(totals.values())),
                     "moves": group.settlement_move_id,
-                    "tz": _contract_tz(contract),
+                    "tz": contract._period_tz(),
                 }
             )
         return statements

@@ -408,6 +408,12 @@ class ServiceContract(models.Model):
                 contract.resource_calendar_id.tz, self.env.lang
             )
 
+    def _period_tz(self):
+        """The time zone the contract's months are counted in (ledger periods, fee months):
+        its service hours'."""
+        self.ensure_one()
+        return self.resource_calendar_id.tz or "UTC"
+
     def _service_time_zone(self):
         """Where the customer's devices are: the customer's time zone, else the company's."""
         self.ensure_one()

@@ -117,7 +117,7 @@ class ServiceContract(models.Model):
         (or the start's month) to the month begun now in the contract's time zone, within
         the contract's dates."""
         self.ensure_one()
-        tz = self.resource_calendar_id.tz or "UTC"
+        tz = self._period_tz()
         first = (
             penalty.next_period(self.fee_billed_period)
             if self.fee_billed_period

@@ -87,11 +87,6 @@ def request_of(res_model, res_id):
     return res_id if res_model == "maintenance.request" else False
 
 
-def _contract_tz(contract):
-    """Periods are counted in the time zone of the contract's service hours."""
-    return contract.resource_calendar_id.tz or "UTC"
-
-
 class ServiceLedgerEntry(models.Model):
     _name = "service.ledger.entry"
     _description = "Penalty and Rebate Ledger Entry"

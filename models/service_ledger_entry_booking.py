@@ -12,8 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import penalty
-from ..tools.sla_time import aware_utc, late_hours
-from .service_ledger_entry import LOCKED_FIELDS, _contract_tz, request_of, signed
+from .service_ledger_entry import LOCKED_FIELDS, request_of, signed
 
 _logger = logging.getLogger(__name__)
 
@@ -23,19 +22,18 @@ _logger = logging.getLogger(__name__)
 INSERT_COLUMNS = (*sorted(LOCKED_FIELDS - {"name", "reversed_entry_id"}), "state")
 
 
-def _document_reference(line):
-    """How a description names the document of an SLA line: a work order by its reference
-    (what the customer quotes), anything else by its name."""
-    if line.res_model == "maintenance.request" and line.request_id.reference:
-        return line.request_id.reference
-    return line.document_name or line.res_model
-
-
 def _description_json(texts):
     """The value of the translated description column for a raw INSERT."""
     if not texts:
         return None
     return Json(texts if isinstance(texts, dict) else {"en_US": texts})
+
+
+def _in_language(texts, lang):
+    """One text of a description built by _describe (or a plain text)."""
+    if isinstance(texts, dict):
+        return texts.get(lang) or texts["en_US"]
+    return texts
 
 
 class ServiceLedgerEntry(models.Model):
@@ -192,265 +190,31 @@ class ServiceLedgerEntry(models.Model):
         return entries
 
     @api.model
-    def _accrue_sla_lines(self, lines, final_at=None):
-        """Penalties caused by these SLA milestones, in one grouped insert. Called on the
-        clock's events: the detection job's breaches, milestones met late, documents
-        closed with milestones unmet (``final_at``: when).
-
-        Fixed and fee-% penalties accrue once a milestone is late; per-hour penalties once
-        its lateness is final (met late, or its clock closed at ``closed_at``, else at
-        ``final_at``); the period job charges the lateness of milestones still late at a
-        period's close. A closed milestone is never charged past its close, whoever asks.
-        """
-        until = {}
-        late_ids = []
-        for line in lines.sudo():
-            if not line.contract_id or not line.deadline:
-                continue
-            if line.state == "met_late":
-                until[line] = line.met_at
-            elif line.state != "breached":
-                continue
-            elif (line.closed_at or final_at) and line.deadline < (line.closed_at or final_at):
-                until[line] = line.closed_at or final_at
-            late_ids.append(line.id)
-        late = self.env["service.sla.line"].sudo().browse(late_ids)
-        return self._accrue(self._sla_penalty_values(late, until))
-
-    @api.model
-    def _sla_penalty_values(self, lines, until=None):
-        """Values of the penalty entries of late SLA ``lines``: one per fixed or fee-%
-        rule and breach; per-hour rules charge the lateness up to ``until[line]``, split
-        by period (one entry per period, whatever computes it first)."""
-        until = until or {}
-        rules_by_contract = self._penalty_rules(lines.contract_id)
-        if not rules_by_contract:
+    def _reconcile(self, existing, vals, key_prefix):
+        """Values of the entry that makes ``existing`` (the slot's entries, every state)
+        amount to ``vals``' amount in its direction: none when it already does; otherwise
+        the live ones are withdrawn and a new revision of the slot is returned."""
+        amount, direction = vals["amount"], vals["direction"]
+        live = existing.filtered(
+            lambda e: e.state != "cancelled"
+            and not e.reversed_entry_id
+            and not e.reversal_entry_ids
+        )
+        wanted = amount if direction == "credit" else -amount
+        currency = self.env["service.contract"].browse(vals["contract_id"]).currency_id
+        if currency.compare_amounts(sum(live.mapped("signed_amount")), wanted) == 0:
             return []
-        lasting = [line for line in lines if until.get(line)]
-        intervals = self._lateness_intervals(lasting, until, rules_by_contract)
-        # A paused clock is no later: the pauses of the lines charged per hour, one search.
-        pauses = self.env["service.sla.line"].concat(*lasting)._pause_spans()
-        vals_list = []
-        for line in lines:
-            rules = rules_by_contract.get(line.contract_id)
-            if not rules:
-                continue
-            contract = line.contract_id
-            tz = _contract_tz(contract)
-            deadline_day = penalty.local_date(line.deadline, tz)
-            common = {
-                "contract_id": contract.id,
-                "kind": "penalty",
-                "direction": "credit",
-                "sla_line_id": line.id,
-                "sla_deadline": line.deadline,
-                "res_model": line.res_model,
-                "res_id": line.res_id,
-            }
-            key = f"sla:{line.id}:g{line.ledger_generation}"
-            for rule in rules:
-                if not rule._matches(line, deadline_day):
-                    continue
-                if rule.computation == "per_hour":
-                    if until.get(line):
-                        vals_list += self._lateness_values(
-                            line,
-                            rule,
-                            until[line],
-                            intervals[line.calendar_id],
-                            common,
-                            key,
-                            pauses=pauses[line],
-                        )
-                    continue
-                amount = contract.currency_id.round(
-                    penalty.penalty_amount(
-                        rule.computation, rule.amount, rule.percent, contract.monthly_fee
-                    )
-                )
-                if contract.currency_id.is_zero(amount):
-                    continue
-                vals_list.append(
-                    common
-                    | {
-                        "rule_id": rule.id,
-                        "amount": amount,
-                        "date": deadline_day,
-                        "period": penalty.period_of_date(deadline_day),
-                        "source_key": f"{key}:rule{rule.id}:breach",
-                        "description": self._describe(
-                            contract,
-                            lambda env, line=line: env._(
-                                "%(document)s: %(milestone)s missed its deadline %(deadline)s",
-                                document=_document_reference(line),
-                                milestone=line.with_env(env)._milestone_label(line.milestone),
-                                deadline=line._format_deadline(),
-                            ),
-                        ),
-                    }
-                )
-        return vals_list
-
-    @api.model
-    def _accrue_shortfalls(self, shortfalls, until=None):
-        """Per-day penalties of spare-stock shortfalls that outlasted their grace period, in
-        one grouped insert: the days below minimum from the grace's end to ``until[shortfall]``
-        (default: the shortfall's end), one entry per rule and period. Called when a shortfall
-        ends (the stock is back, or the contract ended) and by the period job for the
-        shortfalls still open at a period's close."""
-        return self._accrue(self._shortfall_penalty_values(shortfalls.sudo(), until or {}))
-
-    @api.model
-    def _shortfall_penalty_values(self, shortfalls, until):
-        rules_by_contract = (
-            self.env["service.penalty.rule"]
-            .sudo()
-            .search(
-                [("contract_id", "in", shortfalls.contract_id.ids), ("rule_type", "=", "shortfall")]
+        live._withdraw(
+            _(
+                "Period %(period)s evaluated again: %(description)s",
+                period=vals["period"],
+                description=_in_language(vals["description"], self.env.lang),
             )
-            .grouped("contract_id")
         )
-        vals_list = []
-        for shortfall in shortfalls:
-            contract = shortfall.contract_id
-            start = shortfall.grace_expired_at
-            stop = until.get(shortfall) or shortfall.date_end
-            if not (rules_by_contract.get(contract) and start and stop and stop > start):
-                continue
-            tz = _contract_tz(contract)
-            ends = penalty.period_ends(start, stop, tz)
-            # Counted from the grace's end each time: a period charged at its close and the
-            # rest charged when the shortfall ends add up to the days of the whole.
-            days = penalty.split_billable_days(
-                [(end - start).total_seconds() / 3600 for _period, end in ends]
-            )
-            for rule in rules_by_contract[contract]:
-                first = penalty.period_of_date(rule.date_from)
-                for (period, end), charged in zip(ends, days, strict=True):
-                    if not charged or period < first:
-                        continue
-                    vals_list.append(
-                        {
-                            "contract_id": contract.id,
-                            "kind": "penalty",
-                            "direction": "credit",
-                            "rule_id": rule.id,
-                            "shortfall_id": shortfall.id,
-                            "res_model": shortfall._name,
-                            "res_id": shortfall.id,
-                            "amount": contract.currency_id.round(charged * rule.amount),
-                            "billed_days": charged,
-                            "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
-                            "period": period,
-                            "source_key": f"shortfall:{shortfall.id}:rule{rule.id}:{period}",
-                            "description": self._describe(
-                                contract,
-                                lambda env,
-                                shortfall=shortfall,
-                                charged=charged,
-                                period=period: env._(
-                                    "%(product)s below the minimum at %(location)s: %(days)s "
-                                    "days charged in %(period)s",
-                                    product=shortfall.product_id.with_env(env).display_name,
-                                    location=shortfall.commitment_id.location_id.display_name,
-                                    days=charged,
-                                    period=period,
-                                ),
-                            ),
-                        }
-                    )
-        return vals_list
-
-    @api.model
-    def _accrue_shortfalls_at_close(self, plan):
-        """The shortfalls still open past their grace when a period closes: their days up
-        to the end of the last period closed."""
-        contracts = self.env["service.contract"].concat(*plan)
-        shortfalls = (
-            self.env["service.stock.shortfall"]
-            .sudo()
-            .search([("contract_id", "in", contracts.ids), ("state", "=", "expired")])
-        )
-        until = {}
-        for shortfall in shortfalls:
-            contract = shortfall.contract_id
-            end = penalty.period_bounds(plan[contract][-1], _contract_tz(contract))[1]
-            if shortfall.grace_expired_at < end:
-                until[shortfall] = end
-        self._accrue_shortfalls(shortfalls.filtered(lambda s: s in until), until)
-
-    @api.model
-    def _penalty_rules(self, contracts):
-        """Active penalty rules of ``contracts``, per contract (one query)."""
-        if not contracts:
-            return {}
-        rules = (
-            self.env["service.penalty.rule"]
-            .sudo()
-            .search([("contract_id", "in", contracts.ids), ("rule_type", "=", "penalty")])
-        )
-        return rules.grouped("contract_id")
-
-    @api.model
-    def _lateness_intervals(self, lines, until, rules_by_contract):
-        """Working time of each calendar of the lines charged per hour, from their earliest
-        deadline to their latest end: one fetch per calendar."""
-        hourly = [
-            line
-            for line in lines
-            if any(r.computation == "per_hour" for r in rules_by_contract.get(line.contract_id, []))
-        ]
-        result = {}
-        for calendar, group in (
-            self.env["service.sla.line"].concat(*hourly).grouped("calendar_id").items()
-        ):
-            start = min(aware_utc(line.deadline) for line in group)
-            stop = max(aware_utc(until[line]) for line in group)
-            result[calendar] = calendar._sla_intervals(start, stop)
-        return result
-
-    @api.model
-    def _lateness_values(self, line, rule, final, intervals, common, key, pauses=()):
-        """Per-hour penalty of ``line`` from its deadline to ``final``, its document's
-        ``pauses`` left out: one entry per period the lateness runs in, with the hours
-        charged in it."""
-        contract = line.contract_id
-        tz = _contract_tz(contract)
-        deadline = aware_utc(line.deadline)
-        ends = penalty.period_ends(line.deadline, final, tz)
-        late = [late_hours(intervals, deadline, aware_utc(end), pauses) for _p, end in ends]
-        hours = penalty.split_billable_hours(late, rule.free_minutes)
-        vals_list = []
-        for (period, end), charged in zip(ends, hours, strict=True):
-            if not charged:
-                continue
-            amount = contract.currency_id.round(
-                penalty.penalty_amount("per_hour", rule.amount, hours=charged)
-            )
-            vals_list.append(
-                common
-                | {
-                    "rule_id": rule.id,
-                    "amount": amount,
-                    "billed_hours": charged,
-                    "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
-                    "period": period,
-                    "source_key": f"{key}:rule{rule.id}:{period}",
-                    "description": self._describe(
-                        contract,
-                        lambda env, charged=charged, period=period: env._(
-                            "%(document)s: %(milestone)s late, %(hours)s working hours charged "
-                            "in %(period)s (%(free)s free minutes)",
-                            document=_document_reference(line),
-                            milestone=line.with_env(env)._milestone_label(line.milestone),
-                            hours=charged,
-                            period=period,
-                            free=rule.free_minutes,
-                        ),
-                    ),
-                }
-            )
-        return vals_list
+        if currency.is_zero(amount):
+            return []
+        revision = len(existing.filtered(lambda e: not e.reversed_entry_id)) + 1
+        return [vals | {"source_key": f"{key_prefix}:{revision}"}]
 
     @api.model
     def _sla_retargeted(self, lines, old_terms):
@@ -482,7 +246,7 @@ class ServiceLedgerEntry(models.Model):
                 old_contracts.get((line.res_model, line.res_id)) or line.contract_id
             )
             for contract in contracts:
-                period = penalty.period_of(line.start_at, _contract_tz(contract))
+                period = penalty.period_of(line.start_at, contract._period_tz())
                 earliest[contract] = min(earliest.get(contract, period), period)
         self._reopen_periods(earliest)
 
@@ -512,7 +276,7 @@ class ServiceLedgerEntry(models.Model):
                 milestone=milestone,
                 deadline=line._format_deadline(),
             )
-        deadline_day = penalty.local_date(line.deadline, _contract_tz(line.contract_id))
+        deadline_day = penalty.local_date(line.deadline, line.contract_id._period_tz())
         if any(not entry.rule_id._matches(line, deadline_day) for entry in entries):
             return _(
                 "SLA targets of %(document)s recomputed: severity %(severity)s is priced by "
@@ -551,7 +315,7 @@ class ServiceLedgerEntry(models.Model):
                 ]
             )
         )
-        return self._accrue_sla_lines(lines)
+        return lines._ledger_accrue()
 
     @api.model
     def _confirm_drafts_before(self, contract_ids, period):

@@ -1,6 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_amount
 
+from ..tools import penalty
+from ..tools.sla_time import aware_utc, late_hours
 from .service_contract_sla import SEVERITIES
 from .service_sla_line import MILESTONES
 
@@ -21,6 +24,14 @@ DIRECTIONS = [
     ("credit", "Credit to Customer"),
     ("charge", "Charge to Customer"),
 ]
+
+
+def _document_reference(line):
+    """How a description names the document of an SLA line: a work order by its reference
+    (what the customer quotes), anything else by its name."""
+    if line.res_model == "maintenance.request" and line.request_id.reference:
+        return line.request_id.reference
+    return line.document_name or line.res_model
 
 
 class ServicePenaltyRule(models.Model):
@@ -198,3 +209,182 @@ class ServicePenaltyRule(models.Model):
             and (not self.milestone or self.milestone == line.milestone)
             and deadline_day >= self.date_from
         )
+
+    # ------------------------------------------------------------------ pricing
+    # Each kind of rule prices its own causes: the values of the ledger entries it accrues
+    # (amount, date, period, source key, description in the customer's language). The
+    # ledger's booking decides when a cause is priced and inserts the entries.
+    def _describe(self, contract, build):
+        return self.env["service.ledger.entry"]._describe(contract, build)
+
+    def _breach_entry_values(self, line, deadline_day, common, key):
+        """The entry of this fixed or fee-% rule for the breach of SLA ``line`` (due on
+        ``deadline_day`` in the contract's zone); None when it comes to nothing."""
+        self.ensure_one()
+        contract = line.contract_id
+        amount = contract.currency_id.round(
+            penalty.penalty_amount(
+                self.computation, self.amount, self.percent, contract.monthly_fee
+            )
+        )
+        if contract.currency_id.is_zero(amount):
+            return None
+        return common | {
+            "rule_id": self.id,
+            "amount": amount,
+            "date": deadline_day,
+            "period": penalty.period_of_date(deadline_day),
+            "source_key": f"{key}:rule{self.id}:breach",
+            "description": self._describe(
+                contract,
+                lambda env: env._(
+                    "%(document)s: %(milestone)s missed its deadline %(deadline)s",
+                    document=_document_reference(line),
+                    milestone=line.with_env(env)._milestone_label(line.milestone),
+                    deadline=line._format_deadline(),
+                ),
+            ),
+        }
+
+    def _lateness_entry_values(self, line, final, intervals, common, key, pauses=()):
+        """The entries of this per-hour rule for ``line`` late from its deadline to
+        ``final`` (``intervals``: its calendar's working time; its document's ``pauses``
+        left out): one per period the lateness runs in, with the hours charged in it."""
+        self.ensure_one()
+        contract = line.contract_id
+        tz = contract._period_tz()
+        deadline = aware_utc(line.deadline)
+        ends = penalty.period_ends(line.deadline, final, tz)
+        late = [late_hours(intervals, deadline, aware_utc(end), pauses) for _p, end in ends]
+        hours = penalty.split_billable_hours(late, self.free_minutes)
+        vals_list = []
+        for (period, end), charged in zip(ends, hours, strict=True):
+            if not charged:
+                continue
+            vals_list.append(
+                common
+                | {
+                    "rule_id": self.id,
+                    "amount": contract.currency_id.round(
+                        penalty.penalty_amount("per_hour", self.amount, hours=charged)
+                    ),
+                    "billed_hours": charged,
+                    "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
+                    "period": period,
+                    "source_key": f"{key}:rule{self.id}:{period}",
+                    "description": self._describe(
+                        contract,
+                        lambda env, charged=charged, period=period: env._(
+                            "%(document)s: %(milestone)s late, %(hours)s working hours charged "
+                            "in %(period)s (%(free)s free minutes)",
+                            document=_document_reference(line),
+                            milestone=line.with_env(env)._milestone_label(line.milestone),
+                            hours=charged,
+                            period=period,
+                            free=self.free_minutes,
+                        ),
+                    ),
+                }
+            )
+        return vals_list
+
+    def _shortfall_entry_values(self, shortfall, ends, days):
+        """The entries of this per-day rule for ``shortfall``: ``days`` charged in each of
+        the periods ``ends`` ((period, end) pairs), one entry per period from the rule's
+        first."""
+        self.ensure_one()
+        contract = shortfall.contract_id
+        tz = contract._period_tz()
+        first = penalty.period_of_date(self.date_from)
+        vals_list = []
+        for (period, end), charged in zip(ends, days, strict=True):
+            if not charged or period < first:
+                continue
+            vals_list.append(
+                {
+                    "contract_id": contract.id,
+                    "kind": "penalty",
+                    "direction": "credit",
+                    "rule_id": self.id,
+                    "shortfall_id": shortfall.id,
+                    "res_model": shortfall._name,
+                    "res_id": shortfall.id,
+                    "amount": contract.currency_id.round(charged * self.amount),
+                    "billed_days": charged,
+                    "date": min(penalty.local_date(end, tz), penalty.last_day(period)),
+                    "period": period,
+                    "source_key": f"shortfall:{shortfall.id}:rule{self.id}:{period}",
+                    "description": self._describe(
+                        contract,
+                        lambda env, charged=charged, period=period: env._(
+                            "%(product)s below the minimum at %(location)s: %(days)s "
+                            "days charged in %(period)s",
+                            product=shortfall.product_id.with_env(env).display_name,
+                            location=shortfall.commitment_id.location_id.display_name,
+                            days=charged,
+                            period=period,
+                        ),
+                    ),
+                }
+            )
+        return vals_list
+
+    def _cap_entry_values(self, contract, period, total):
+        """The cap entry of ``contract``'s ``period`` whose penalties add up to ``total``,
+        by the lowest of these cap rules: what passes the limit, charged back (an amount of
+        0 when nothing does)."""
+        fee, currency = contract.monthly_fee, contract.currency_id
+        limits = {rule: penalty.cap_limit([(rule.amount, rule.percent)], fee) for rule in self}
+        binding = min(self, key=lambda rule: limits[rule])
+        limit = limits[binding]
+        return {
+            "contract_id": contract.id,
+            "kind": "cap",
+            "rule_id": binding.id,
+            "amount": currency.round(penalty.capped_excess(total, limit)),
+            "direction": "charge",
+            "date": penalty.last_day(period),
+            "period": period,
+            "description": self._describe(
+                contract,
+                lambda env: env._(
+                    "Cap of %(period)s: penalties of %(total)s pass the limit of %(limit)s",
+                    period=period,
+                    total=format_amount(env, total, currency),
+                    limit=format_amount(env, limit, currency),
+                ),
+            ),
+        }
+
+    def _rebate_entry_values(self, contract, period, share):
+        """The rebate entry of this rule for ``contract``'s ``period``, where ``share`` is
+        (milestones met on time, milestones counted): an amount of 0 under the threshold."""
+        self.ensure_one()
+        on_time, counted = share
+        amount = 0.0
+        if penalty.rebate_due(on_time, counted, self.threshold_percent):
+            amount = contract.currency_id.round(
+                self.amount
+                if self.computation == "fixed"
+                else penalty.fee_share(contract.monthly_fee, self.percent)
+            )
+        return {
+            "contract_id": contract.id,
+            "kind": "rebate",
+            "rule_id": self.id,
+            "amount": amount,
+            "direction": self.direction,
+            "date": penalty.last_day(period),
+            "period": period,
+            "description": self._describe(
+                contract,
+                lambda env: env._(
+                    "Rebate of %(period)s: %(on_time)s of %(counted)s milestones met on "
+                    "time (threshold %(threshold)s %%)",
+                    period=period,
+                    on_time=on_time,
+                    counted=counted,
+                    threshold=self.threshold_percent,
+                ),
+            ),
+        }

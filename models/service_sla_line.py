@@ -5,6 +5,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
+from ..tools import penalty
 from ..tools.groups import LEDGER_GROUPS
 from ..tools.sla_time import aware_utc as _utc
 from ..tools.sla_time import late_hours, working_hours_between
@@ -395,11 +396,112 @@ class ServiceSlaLine(models.Model):
             line.write({"state": "breached", "breached_at": line.deadline, "next_check_at": False})
         warned.write({"state": "warning"})
         (ticking - breached)._update_next_check()
-        self.env["service.ledger.entry"]._accrue_sla_lines(breached)
+        breached._ledger_accrue()
         for model, lines in breached.grouped("res_model").items():
             self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_breach(lines)
         for model, lines in warned.grouped("res_model").items():
             self.env[model].browse(set(lines.mapped("res_id")))._notify_sla_warning(lines)
+
+    # ------------------------------------------------------------------ ledger
+    def _ledger_accrue(self, final_at=None):
+        """The penalties these milestones caused, accrued in one grouped insert. Called on the
+        clock's events: the detection job's breaches, milestones met late, documents
+        closed with milestones unmet (``final_at``: when).
+
+        Fixed and fee-% penalties accrue once a milestone is late; per-hour penalties once
+        its lateness is final (met late, or its clock closed at ``closed_at``, else at
+        ``final_at``); the period job charges the lateness of milestones still late at a
+        period's close. A closed milestone is never charged past its close, whoever asks.
+        """
+        until = {}
+        late_ids = []
+        for line in self.sudo():
+            if not line.contract_id or not line.deadline:
+                continue
+            if line.state == "met_late":
+                until[line] = line.met_at
+            elif line.state != "breached":
+                continue
+            elif (line.closed_at or final_at) and line.deadline < (line.closed_at or final_at):
+                until[line] = line.closed_at or final_at
+            late_ids.append(line.id)
+        late = self.sudo().browse(late_ids)
+        return self.env["service.ledger.entry"]._accrue(late._ledger_entry_values(until))
+
+    def _ledger_entry_values(self, until=None):
+        """Values of the penalty entries of these late milestones: one per fixed or fee-%
+        rule and breach; per-hour rules charge the lateness up to ``until[line]``, split
+        by period (one entry per period, whatever computes it first)."""
+        until = until or {}
+        rules_by_contract = self._penalty_rules()
+        if not rules_by_contract:
+            return []
+        lasting = self.filtered(lambda line: until.get(line))
+        intervals = lasting._lateness_intervals(until, rules_by_contract)
+        # A paused clock is no later: the pauses of the lines charged per hour, one search.
+        pauses = lasting._pause_spans()
+        vals_list = []
+        for line in self:
+            rules = rules_by_contract.get(line.contract_id)
+            if not rules:
+                continue
+            contract = line.contract_id
+            tz = contract._period_tz()
+            deadline_day = penalty.local_date(line.deadline, tz)
+            common = {
+                "contract_id": contract.id,
+                "kind": "penalty",
+                "direction": "credit",
+                "sla_line_id": line.id,
+                "sla_deadline": line.deadline,
+                "res_model": line.res_model,
+                "res_id": line.res_id,
+            }
+            key = f"sla:{line.id}:g{line.ledger_generation}"
+            for rule in rules:
+                if not rule._matches(line, deadline_day):
+                    continue
+                if rule.computation == "per_hour":
+                    if until.get(line):
+                        vals_list += rule._lateness_entry_values(
+                            line,
+                            until[line],
+                            intervals[line.calendar_id],
+                            common,
+                            key,
+                            pauses=pauses[line],
+                        )
+                    continue
+                vals = rule._breach_entry_values(line, deadline_day, common, key)
+                if vals:
+                    vals_list.append(vals)
+        return vals_list
+
+    def _penalty_rules(self):
+        """Active penalty rules of these lines' contracts, per contract (one query)."""
+        if not self.contract_id:
+            return {}
+        rules = (
+            self.env["service.penalty.rule"]
+            .sudo()
+            .search([("contract_id", "in", self.contract_id.ids), ("rule_type", "=", "penalty")])
+        )
+        return rules.grouped("contract_id")
+
+    def _lateness_intervals(self, until, rules_by_contract):
+        """Working time of each calendar of these lines charged per hour, from their
+        earliest deadline to their latest end: one fetch per calendar."""
+        hourly = self.filtered(
+            lambda line: any(
+                r.computation == "per_hour" for r in rules_by_contract.get(line.contract_id, [])
+            )
+        )
+        result = {}
+        for calendar, group in hourly.grouped("calendar_id").items():
+            start = min(_utc(line.deadline) for line in group)
+            stop = max(_utc(until[line]) for line in group)
+            result[calendar] = calendar._sla_intervals(start, stop)
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_ledger(self):

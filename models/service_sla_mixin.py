@@ -355,7 +355,7 @@ class ServiceSlaMixin(models.AbstractModel):
         )
         if lines:
             lines._meet(when)
-            self.env["service.ledger.entry"]._accrue_sla_lines(lines)
+            lines._ledger_accrue()
 
     def _sla_pause(self, reason, when=None):
         """Stop the clocks of these documents (those not already paused)."""
@@ -405,7 +405,7 @@ class ServiceSlaMixin(models.AbstractModel):
         lines.filtered(lambda line: line.state in (*TICKING_STATES, "paused"))._cancel()
         missed = lines.filtered(lambda line: line.state == "breached")
         lines.write({"closed_at": when, "next_check_at": False})
-        self.env["service.ledger.entry"]._accrue_sla_lines(missed, final_at=when)
+        missed._ledger_accrue(final_at=when)
 
     def _sla_cancel(self):
         """The document was cancelled: its clock ends now, as when it is resolved without

@@ -5,6 +5,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import format_datetime
 
+from ..tools import penalty
+
 # open: below the minimum, still within the contract's grace period; expired: below the
 # minimum past the grace period (what the penalty ledger prices); closed: back at the minimum.
 SHORTFALL_STATES = [
@@ -134,8 +136,42 @@ class ServiceStockShortfall(models.Model):
             shortfall.grace_expired_at = shortfall.grace_end
         self.write({"date_end": now, "state": "closed"})
         # Its lateness is final: the penalty ledger charges the days past the grace.
-        self.env["service.ledger.entry"]._accrue_shortfalls(self.filtered("grace_expired_at"))
+        self.filtered("grace_expired_at")._ledger_accrue()
         return late
+
+    def _ledger_accrue(self, until=None):
+        """The per-day penalties of these shortfalls past their grace period, accrued in
+        one grouped insert: the days below minimum from the grace's end to ``until[shortfall]``
+        (default: the shortfall's end), one entry per rule and period. Called when a shortfall
+        ends (the stock is back, or the contract ended) and by the period job for the
+        shortfalls still open at a period's close."""
+        return self.env["service.ledger.entry"]._accrue(
+            self.sudo()._ledger_entry_values(until or {})
+        )
+
+    def _ledger_entry_values(self, until):
+        rules_by_contract = (
+            self.env["service.penalty.rule"]
+            .sudo()
+            .search([("contract_id", "in", self.contract_id.ids), ("rule_type", "=", "shortfall")])
+            .grouped("contract_id")
+        )
+        vals_list = []
+        for shortfall in self:
+            contract = shortfall.contract_id
+            start = shortfall.grace_expired_at
+            stop = until.get(shortfall) or shortfall.date_end
+            if not (rules_by_contract.get(contract) and start and stop and stop > start):
+                continue
+            ends = penalty.period_ends(start, stop, contract._period_tz())
+            # Counted from the grace's end each time: a period charged at its close and the
+            # rest charged when the shortfall ends add up to the days of the whole.
+            days = penalty.split_billable_days(
+                [(end - start).total_seconds() / 3600 for _period, end in ends]
+            )
+            for rule in rules_by_contract[contract]:
+                vals_list += rule._shortfall_entry_values(shortfall, ends, days)
+        return vals_list
 
     def _expire(self, now):
         """Flag the open shortfalls whose grace period has ended by ``now``; return them."""

@@ -45,7 +45,7 @@ class LedgerCase(SlaCase):
 
     def _close(self, when, **kwargs):
         with freeze_time(when):
-            self.Entry._cron_close_periods(**kwargs)
+            self.env["service.contract"]._cron_close_periods(**kwargs)
 
     def _entries(self, contract, **domain):
         return self.Entry.search(
@@ -373,6 +373,27 @@ class TestLedgerPeriods(LedgerCase):
             len(requests.ledger_entry_ids.filtered(lambda e: e.state != "cancelled")), 2
         )
 
+    def test_scheduled_period_job_closes_the_contracts_months(self):
+        """The scheduled action runs the period job on the contracts (the job it calls
+        lives on service.contract since 18.0.1.3.0; the upgrade points the action there)."""
+        contract = self._ruled_contract(
+            [
+                {"milestone": "response", "computation": "fixed", "amount": 400},
+                {"rule_type": "cap", "amount": 500},
+            ]
+        )
+        with freeze_time("2026-06-10 10:00:00"):
+            self._request("p1")
+            self._request("p1")
+        self._run_job("2026-06-10 11:00:00")
+        cron = self.env.ref("barcode_device_service.ir_cron_ledger_close_periods")
+        self.assertEqual(cron.model_id.model, "service.contract")
+        with freeze_time("2026-07-01 02:00:00"):
+            cron.method_direct_trigger()
+        cap = self._entries(contract, kind="cap")
+        self.assertEqual((cap.amount, cap.period), (300.0, "2026-06"))
+        self.assertEqual(contract.ledger_evaluated_period, "2026-06")
+
     def test_editing_a_draft_penalty_reopens_its_evaluated_month(self):
         """Caps sum the month's draft penalties too: any change of a penalty's amount or
         month in an evaluated month has the period job evaluate it again (the old month
@@ -515,8 +536,9 @@ class TestLedgerPeriods(LedgerCase):
         with freeze_time("2026-07-01 01:00:00"):
             plan = {contract: ["2026-06"]}
             rules = contract.penalty_rule_ids.grouped("contract_id")
-            self.Entry._accrue_lateness_at_close(plan, rules)
-            self.Entry._evaluate_caps_and_rebates(plan, rules)
+            Contract = self.env["service.contract"]
+            Contract._accrue_lateness_at_close(plan, rules)
+            Contract._evaluate_caps_and_rebates(plan, rules)
         first = self._entries(contract)
         self.assertEqual(set(first.mapped("kind")), {"penalty", "cap"})
         self.assertFalse(contract.ledger_evaluated_period)
@@ -891,7 +913,7 @@ class TestLedgerQueryBudget(LedgerCase):
         self.env.flush_all()
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
-        self.Entry._accrue_sla_lines(lines.browse(lines.ids))
+        lines.browse(lines.ids)._ledger_accrue()
         self.env.flush_all()
         return self.env.cr.sql_log_count - before
 
@@ -909,7 +931,7 @@ class TestLedgerQueryBudget(LedgerCase):
         self.env.flush_all()
         self.env.invalidate_all()
         with self.assertQueryCount(small_queries):
-            self.Entry._accrue_sla_lines(large.browse(large.ids))
+            large.browse(large.ids)._ledger_accrue()
             self.env.flush_all()
         self.assertEqual(len(self._entries(small_contract)), 6)
         self.assertEqual(len(self._entries(large_contract)), 60)
@@ -979,11 +1001,11 @@ class TestLedgerConcurrency(TransactionCase):
     def test_a_worker_skips_the_contracts_another_one_holds(self):
         first, second = self.workers
         # The first worker evaluates the contract and still holds it (not committed yet).
-        first["service.ledger.entry"]._cron_close_periods(commit=False)
-        second["service.ledger.entry"]._cron_close_periods(commit=True)
+        first["service.contract"]._cron_close_periods(commit=False)
+        second["service.contract"]._cron_close_periods(commit=True)
         self.assertEqual(self._caps(), [], "skipped, and nothing committed by the first yet")
         first.cr.commit()
-        second["service.ledger.entry"]._cron_close_periods(commit=True)
+        second["service.contract"]._cron_close_periods(commit=True)
         self.assertEqual(self._caps(), [150.0])
 
     @freeze_time("2024-06-02 03:00:00")
@@ -991,9 +1013,9 @@ class TestLedgerConcurrency(TransactionCase):
         first, second = self.workers
         # The first worker's transaction starts before the second one commits its run.
         first.cr.execute("SELECT 1")
-        second["service.ledger.entry"]._cron_close_periods(commit=True)
+        second["service.contract"]._cron_close_periods(commit=True)
         with sql_errors_logged() as logged:
-            first["service.ledger.entry"]._cron_close_periods(commit=True)
+            first["service.contract"]._cron_close_periods(commit=True)
         self.assertEqual(self._caps(), [150.0])
         self.assertEqual(logged, [], "an expected lock failure is not a database error")
 

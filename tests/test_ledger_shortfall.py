@@ -67,7 +67,7 @@ class TestShortfallPenalty(StockCommitmentCase):
         self.assertEqual(entry.partner_id, self.customer)
         self._check("2026-06-05 02:00:00")
         with freeze_time("2026-07-01 03:00:00"):
-            self.env["service.ledger.entry"]._cron_close_periods()
+            self.env["service.contract"]._cron_close_periods()
         self.assertEqual(self._entries(contract), entry, "never charged twice")
 
     def test_open_shortfall_is_charged_at_each_period_close(self):
@@ -77,7 +77,7 @@ class TestShortfallPenalty(StockCommitmentCase):
         self._check("2026-05-28 02:00:00")
         self._check("2026-05-30 02:00:00")
         with freeze_time("2026-06-01 03:00:00"):
-            self.env["service.ledger.entry"]._cron_close_periods()
+            self.env["service.contract"]._cron_close_periods()
         may = self._entries(contract)
         # 29 May 02:00 to 1 June 00:00: 70 hours, 3 days started.
         self.assertEqual((may.period, may.billed_days, may.amount), ("2026-05", 3, 300.0))

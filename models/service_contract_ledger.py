@@ -1,18 +1,18 @@
-"""The ledger's nightly period close: for each contract and month that is over, the
-lateness still running at its close, then the cap and the rebates, in batches that commit
-and resume. Same model as service_ledger_entry.py."""
+"""The contract's ledger periods: each night, for each contract and month that is over,
+the lateness and shortfalls still running at its close are charged, then the month's cap
+and rebates are evaluated (priced by the rules), in batches that commit and resume. Same
+model as service_contract.py."""
 
 import logging
 from collections import defaultdict
 
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.modules import module as odoo_module
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL
 
 from ..tools import penalty
-from .service_ledger_entry import _contract_tz
 
 _logger = logging.getLogger(__name__)
 
@@ -25,15 +25,8 @@ MAX_RESTARTS = 5
 MAX_UTC_OFFSET = penalty.MAX_UTC_OFFSET
 
 
-def _in_language(texts, lang):
-    """One text of a description built by _describe (or a plain text)."""
-    if isinstance(texts, dict):
-        return texts.get(lang) or texts["en_US"]
-    return texts
-
-
-class ServiceLedgerEntry(models.Model):
-    _inherit = "service.ledger.entry"
+class ServiceContract(models.Model):
+    _inherit = "service.contract"
 
     # ------------------------------------------------------------------ period job
     @api.model
@@ -51,15 +44,15 @@ class ServiceLedgerEntry(models.Model):
         """
         if commit is None:
             commit = not odoo_module.current_test
-        Entry = self.sudo()
+        Contract = self.sudo()
         now = fields.Datetime.now()
         after_id, done, restarts = 0, 0, 0
         while True:
             try:
-                contracts = Entry._lock_contracts_to_close(now, after_id, batch_size)
+                contracts = Contract._lock_contracts_to_close(now, after_id, batch_size)
                 if not contracts:
                     break
-                Entry._close_periods(contracts, now)
+                contracts._close_periods(now)
                 self.env.flush_all()
             except pg_errors.SerializationFailure:
                 # Another worker closed some of these contracts after this transaction
@@ -86,11 +79,11 @@ class ServiceLedgerEntry(models.Model):
         """The next contracts (by id, after ``after_id``) with rules and a month over that
         their ledger has not evaluated, locked for this transaction; contracts another
         worker holds are skipped."""
-        self.env["service.contract"].flush_model(["state", "date_end", "ledger_evaluated_period"])
+        self.flush_model(["state", "date_end", "ledger_evaluated_period"])
         self.env["service.penalty.rule"].flush_model(["contract_id", "active"])
         latest = penalty.last_closed_period(now + MAX_UTC_OFFSET, "UTC")
         rows = self._locked_contract_rows(after_id, latest, limit)
-        return self.env["service.contract"].browse([row[0] for row in rows])
+        return self.browse([row[0] for row in rows])
 
     @api.model
     def _locked_contract_rows(self, after_id, latest, limit):
@@ -119,20 +112,19 @@ class ServiceLedgerEntry(models.Model):
         self.env.cr.execute(query, log_exceptions=False)
         return self.env.cr.fetchall()
 
-    @api.model
-    def _close_periods(self, contracts, now):
-        """Evaluate the months of ``contracts`` that are over and not evaluated yet."""
+    def _close_periods(self, now):
+        """Evaluate the months of these contracts that are over and not evaluated yet."""
         rules_by_contract = (
             self.env["service.penalty.rule"]
-            .search([("contract_id", "in", contracts.ids)])
+            .search([("contract_id", "in", self.ids)])
             .grouped("contract_id")
         )
         plan = {}
-        for contract in contracts:
+        for contract in self:
             rules = rules_by_contract.get(contract)
             if not rules:
                 continue
-            tz = _contract_tz(contract)
+            tz = contract._period_tz()
             last = min(
                 penalty.last_closed_period(now, tz), penalty.period_of_date(contract.date_end)
             )
@@ -153,7 +145,7 @@ class ServiceLedgerEntry(models.Model):
         for contract, periods in plan.items():
             evaluated[periods[-1]].append(contract.id)
         for period, ids in evaluated.items():
-            self.env["service.contract"].browse(ids).with_context(tracking_disable=True).write(
+            self.browse(ids).with_context(tracking_disable=True).write(
                 {"ledger_evaluated_period": period}
             )
 
@@ -185,30 +177,49 @@ class ServiceLedgerEntry(models.Model):
         until = {}
         for line in lines:
             contract = line.contract_id
-            end = penalty.period_bounds(plan[contract][-1], _contract_tz(contract))[1]
+            end = penalty.period_bounds(plan[contract][-1], contract._period_tz())[1]
             if line.deadline < end:
                 until[line] = end
         late = lines.filtered(lambda line: line in until)
-        self._accrue(self._sla_penalty_values(late, until))
+        self.env["service.ledger.entry"]._accrue(late._ledger_entry_values(until))
+
+    @api.model
+    def _accrue_shortfalls_at_close(self, plan):
+        """The shortfalls still open past their grace when a period closes: their days up
+        to the end of the last period closed."""
+        contracts = self.concat(*plan)
+        shortfalls = (
+            self.env["service.stock.shortfall"]
+            .sudo()
+            .search([("contract_id", "in", contracts.ids), ("state", "=", "expired")])
+        )
+        until = {}
+        for shortfall in shortfalls:
+            contract = shortfall.contract_id
+            end = penalty.period_bounds(plan[contract][-1], contract._period_tz())[1]
+            if shortfall.grace_expired_at < end:
+                until[shortfall] = end
+        shortfalls.filtered(lambda s: s in until)._ledger_accrue(until)
 
     @api.model
     def _evaluate_caps_and_rebates(self, plan, rules_by_contract):
         """Caps and rebates of each contract and period of ``plan``, reconciled with what
         the ledger already holds for them: nothing when it matches, else the old entries
         withdrawn and the right one accrued."""
+        Entry = self.env["service.ledger.entry"]
         contract_ids = [contract.id for contract in plan]
         periods = sorted({period for periods in plan.values() for period in periods})
         base = [("contract_id", "in", contract_ids), ("period", "in", periods)]
         penalties = {
             (contract, period): total
-            for contract, period, total in self._read_group(
+            for contract, period, total in Entry._read_group(
                 [*base, ("kind", "=", "penalty"), ("state", "!=", "cancelled")],
                 ["contract_id", "period"],
                 ["signed_amount:sum"],
             )
         }
-        existing = defaultdict(lambda: self.browse())
-        for entry in self.search([*base, ("kind", "in", ("cap", "rebate"))]):
+        existing = defaultdict(lambda: Entry.browse())
+        for entry in Entry.search([*base, ("kind", "in", ("cap", "rebate"))]):
             slot = entry.rule_id if entry.kind == "rebate" else "cap"
             existing[(entry.contract_id, entry.period, slot)] |= entry
         shares = self._on_time_shares(
@@ -227,117 +238,22 @@ class ServiceLedgerEntry(models.Model):
                 )
                 caps = in_force.filtered(lambda rule: rule.rule_type == "cap")
                 if caps:
-                    vals_list += self._cap_values(
-                        contract,
-                        period,
-                        caps,
-                        penalties.get((contract, period), 0.0),
+                    vals_list += Entry._reconcile(
                         existing[(contract, period, "cap")],
+                        caps._cap_entry_values(
+                            contract, period, penalties.get((contract, period), 0.0)
+                        ),
+                        f"cap:{contract.id}:{period}",
                     )
                 for rule in in_force.filtered(lambda rule: rule.rule_type == "rebate"):
-                    vals_list += self._rebate_values(
-                        contract,
-                        period,
-                        rule,
-                        shares.get((contract, period), (0, 0)),
+                    vals_list += Entry._reconcile(
                         existing[(contract, period, rule)],
+                        rule._rebate_entry_values(
+                            contract, period, shares.get((contract, period), (0, 0))
+                        ),
+                        f"rebate:{rule.id}:{period}",
                     )
-        self._accrue(vals_list)
-
-    @api.model
-    def _cap_values(self, contract, period, caps, total, existing):
-        fee, currency = contract.monthly_fee, contract.currency_id
-        limits = {rule: penalty.cap_limit([(rule.amount, rule.percent)], fee) for rule in caps}
-        binding = min(caps, key=lambda rule: limits[rule])
-        limit = limits[binding]
-        excess = currency.round(penalty.capped_excess(total, limit))
-        return self._reconcile(
-            existing,
-            excess,
-            "charge",
-            {
-                "contract_id": contract.id,
-                "kind": "cap",
-                "rule_id": binding.id,
-                "date": penalty.last_day(period),
-                "period": period,
-                "description": self._describe(
-                    contract,
-                    lambda env: env._(
-                        "Cap of %(period)s: penalties of %(total)s pass the limit of %(limit)s",
-                        period=period,
-                        total=format_amount(env, total, currency),
-                        limit=format_amount(env, limit, currency),
-                    ),
-                ),
-            },
-            f"cap:{contract.id}:{period}",
-        )
-
-    @api.model
-    def _rebate_values(self, contract, period, rule, share, existing):
-        on_time, counted = share
-        currency = contract.currency_id
-        amount = 0.0
-        if penalty.rebate_due(on_time, counted, rule.threshold_percent):
-            amount = currency.round(
-                rule.amount
-                if rule.computation == "fixed"
-                else penalty.fee_share(contract.monthly_fee, rule.percent)
-            )
-        return self._reconcile(
-            existing,
-            amount,
-            rule.direction,
-            {
-                "contract_id": contract.id,
-                "kind": "rebate",
-                "rule_id": rule.id,
-                "date": penalty.last_day(period),
-                "period": period,
-                "description": self._describe(
-                    contract,
-                    lambda env: env._(
-                        "Rebate of %(period)s: %(on_time)s of %(counted)s milestones met on "
-                        "time (threshold %(threshold)s %%)",
-                        period=period,
-                        on_time=on_time,
-                        counted=counted,
-                        threshold=rule.threshold_percent,
-                    ),
-                ),
-            },
-            f"rebate:{rule.id}:{period}",
-        )
-
-    @api.model
-    def _reconcile(self, existing, amount, direction, vals, key_prefix):
-        """Values of the entry that makes ``existing`` (the slot's entries, every state)
-        amount to ``amount`` in ``direction``: none when it already does; otherwise the
-        live ones are withdrawn and a new revision of the slot is returned."""
-        live = existing.filtered(
-            lambda e: e.state != "cancelled"
-            and not e.reversed_entry_id
-            and not e.reversal_entry_ids
-        )
-        wanted = amount if direction == "credit" else -amount
-        currency = self.env["service.contract"].browse(vals["contract_id"]).currency_id
-        if currency.compare_amounts(sum(live.mapped("signed_amount")), wanted) == 0:
-            return []
-        live._withdraw(
-            _(
-                "Period %(period)s evaluated again: %(description)s",
-                period=vals["period"],
-                description=_in_language(vals["description"], self.env.lang),
-            )
-        )
-        if currency.is_zero(amount):
-            return []
-        revision = len(existing.filtered(lambda e: not e.reversed_entry_id)) + 1
-        return [
-            vals
-            | {"amount": amount, "direction": direction, "source_key": f"{key_prefix}:{revision}"}
-        ]
+        Entry._accrue(vals_list)
 
     @api.model
     def _on_time_shares(self, plan):
@@ -347,7 +263,7 @@ class ServiceLedgerEntry(models.Model):
         deadline is a miss."""
         by_tz = defaultdict(dict)
         for contract, periods in plan.items():
-            by_tz[_contract_tz(contract)][contract] = periods
+            by_tz[contract._period_tz()][contract] = periods
         result = defaultdict(lambda: (0, 0))
         Line = self.env["service.sla.line"].sudo()
         for tz, contract_periods in by_tz.items():
