@@ -1,1 +1,1 @@
-from . import portal, portal_fault, rating
+from . import portal, portal_fault, portal_rating, rating

@@ -1,8 +1,10 @@
-import re
-import secrets
-from urllib.parse import urlencode
+"""The customer's pages under /my: devices, work orders and contracts, and the device
+label's URL. Routes check access, read their input and render; what a page shows is
+computed by the models (_get_portal_*). The fault report and the rating have controller
+files of their own (portal_fault.py, portal_rating.py)."""
 
-from werkzeug.urls import url_encode
+import re
+from urllib.parse import urlencode
 
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -13,10 +15,7 @@ from odoo.osv import expression
 
 from ..models.maintenance_equipment import SERVICE_URL_PATH
 from ..models.service_contract_sla import SEVERITIES
-from ..models.service_sla_line import MILESTONES
-from ..models.service_sla_mixin import CLOSED_STATES, MET_STATES
-from ..tools.display import format_duration, timezone_label
-from .fault_form import DESCRIPTION_MAX_CHARS, PHOTO_MAX_COUNT, PHOTO_MAX_MB, PHOTO_MIMETYPES
+from ..tools.display import timezone_label
 
 # Label tokens are new_label_token()'s 22 URL-safe characters; anything far from that shape
 # is unknown without a query.
@@ -27,11 +26,6 @@ DEVICE_PAST_WORK_ORDERS = 10
 # A work order is open until closed (maintenance.request.is_closed), on every page alike.
 OPEN_WORK_ORDERS = [("is_closed", "=", False)]
 CLOSED_WORK_ORDERS = [("is_closed", "=", True)]
-
-
-# Contracts: the ledger entries a customer sees, those the service manager has confirmed
-# (drafts under review, disputed and cancelled entries are not shown).
-PORTAL_LEDGER_STATES = ("confirmed", "settled")
 
 
 class DeviceServicePortal(CustomerPortal):
@@ -209,21 +203,12 @@ class DeviceServicePortal(CustomerPortal):
             )
         contract = device_sudo.active_contract_id
         SlaTarget = request.env["service.contract.sla"]
-        sla_rows = [
-            {
-                "severity": SlaTarget._portal_severity_label(sla.severity),
-                "response": SlaTarget._portal_duration(sla.response_hours),
-                "arrival": sla.arrival_hours and SlaTarget._portal_duration(sla.arrival_hours),
-                "resolution": SlaTarget._portal_duration(sla.resolution_hours),
-            }
-            for sla in contract.sla_ids.sorted("severity")
-        ]
         values.update(
             {
                 "device": device_sudo,
                 "page_name": "device_service_device",
                 "contract": contract,
-                "sla_rows": sla_rows,
+                "sla_rows": contract._get_portal_sla_rows(),
                 "severity_labels": {
                     severity: SlaTarget._portal_severity_label(severity)
                     for severity, _label in SEVERITIES
@@ -237,7 +222,6 @@ class DeviceServicePortal(CustomerPortal):
                 "report_open": report_open,
             }
         )
-        values.update(self._portal_fault_form_values(device=device_sudo))
         return self._get_page_view_values(device_sudo, None, values, "my_devices_history", False)
 
     # ------------------------------------------------------------------ device label
@@ -465,7 +449,7 @@ class DeviceServicePortal(CustomerPortal):
         # The chatter posts with the token, for the customer's contacts too (they read the
         # work order but may not write it).
         token = work_order_sudo._portal_ensure_token()
-        lines = self._work_order_current_lines(work_order_sudo.sla_line_ids)
+        lines = work_order_sudo._get_portal_sla_lines()
         calendar = lines[:1].calendar_id or work_order_sudo.contract_id.resource_calendar_id
         tz = self._portal_time_zone(
             [work_order_sudo._rating_get_partner(), work_order_sudo.commercial_partner_id],
@@ -481,9 +465,9 @@ class DeviceServicePortal(CustomerPortal):
             "tz": tz,
             # As the customer says it ("China Time", "中国时间"), not its raw name.
             "tz_label": timezone_label(tz, request.env.lang),
-            "milestones": self._work_order_milestones(lines),
-            "timeline": self._work_order_timeline(work_order_sudo),
-            "reported_at": self._work_order_reported_at(work_order_sudo),
+            "milestones": lines._get_portal_milestones(),
+            "timeline": work_order_sudo._get_portal_timeline(),
+            "reported_at": work_order_sudo._get_portal_reported_at(),
             "technician_name": work_order_sudo.user_id.name,
             "device": device,
             # The device page is for those who may read the device, not the token holders.
@@ -504,229 +488,6 @@ class DeviceServicePortal(CustomerPortal):
         )
         values["token"] = token
         return values
-
-    def _work_order_current_lines(self, lines):
-        """The clock of each milestone in their order (response, arrival, resolution): the
-        newest line of each, as a change of terms may have cancelled one and started
-        another."""
-        newest = {}
-        for line in lines.sorted("id"):
-            newest[line.milestone] = line
-        order = [milestone for milestone, _label in MILESTONES]
-        return lines.browse([newest[milestone].id for milestone in order if milestone in newest])
-
-    def _work_order_milestones(self, lines):
-        """One entry per milestone: its state in the customer's words and what is left."""
-        _ = request.env._
-        open_lines = lines.filtered(lambda line: line.state not in CLOSED_STATES)
-        # One working-time computation for the lines still counting.
-        remaining = {line.id: line.remaining_hours for line in open_lines}
-        milestones = []
-        for line in lines:
-            entry = {
-                "line": line,
-                "label": line._milestone_label(line.milestone),
-                "state": line.state,
-                "remaining": False,
-            }
-            if line.state in ("running", "warning"):
-                entry["remaining"] = _(
-                    "%(duration)s of working time left",
-                    duration=format_duration(request.env, remaining[line.id]),
-                )
-            elif line.state == "breached":
-                entry["remaining"] = _(
-                    "%(duration)s of working time late",
-                    duration=format_duration(request.env, -remaining[line.id]),
-                )
-            milestones.append(entry)
-        return milestones
-
-    def _work_order_reported_at(self, work_order_sudo):
-        """When its clock started (a work order recorded after the fact starts it when the
-        customer called), else when it was created."""
-        starts = work_order_sudo.sla_line_ids.mapped("start_at")
-        return min(starts) if starts else work_order_sudo.create_date
-
-    def _work_order_timeline(self, work_order_sudo):
-        """What happened to the work order, oldest first: reported, each stage it entered
-        (the chatter's tracking of the stage), each milestone met or breached and each time
-        its clock stopped and restarted. A fixed number of queries whatever its history."""
-        _ = request.env._
-        events = [(self._work_order_reported_at(work_order_sudo), "reported", _("Reported"), "")]
-        stage_field = request.env["ir.model.fields"]._get(work_order_sudo._name, "stage_id")
-        # sudo: portal users read no tracking values nor stages by themselves; these are the
-        # stage changes of the one work order the caller was just allowed to see.
-        trackings = (
-            request.env["mail.tracking.value"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("mail_message_id.model", "=", work_order_sudo._name),
-                    ("mail_message_id.res_id", "=", work_order_sudo.id),
-                    ("field_id", "=", stage_field.id),
-                ],
-                ["mail_message_id", "new_value_integer", "new_value_char"],
-            )
-        )
-        stages = {
-            stage.id: stage.name
-            for stage in request.env["maintenance.stage"]
-            .sudo()
-            .search_fetch([("id", "in", trackings.mapped("new_value_integer"))], ["name"])
-        }
-        for tracking in trackings:
-            events.append(
-                (
-                    tracking.mail_message_id.date,
-                    "stage",
-                    _(
-                        "Stage: %(stage)s",
-                        stage=stages.get(tracking.new_value_integer, tracking.new_value_char),
-                    ),
-                    "",
-                )
-            )
-        for line in work_order_sudo.sla_line_ids:
-            label = line._milestone_label(line.milestone)
-            if line.state in MET_STATES and line.met_at:
-                text = (
-                    _("%(milestone)s met late", milestone=label)
-                    if line.state == "met_late"
-                    else _("%(milestone)s met", milestone=label)
-                )
-                events.append((line.met_at, line.state, text, ""))
-            if line.breached_at:
-                events.append(
-                    (
-                        line.breached_at,
-                        "breached",
-                        _("%(milestone)s target missed", milestone=label),
-                        "",
-                    )
-                )
-        for pause in work_order_sudo.sla_pause_ids:
-            events.append((pause.start_at, "paused", _("Clock stopped"), pause.reason or ""))
-            if pause.end_at:
-                events.append((pause.end_at, "resumed", _("Clock restarted"), ""))
-        events.sort(key=lambda event: event[0])
-        return [
-            {"date": date, "kind": kind, "text": text, "note": note}
-            for date, kind, text, note in events
-        ]
-
-    # ------------------------------------------------------------------ report a fault
-    def _portal_reportable_device_domain(self):
-        return [*self._portal_device_domain(), ("device_state", "!=", "retired")]
-
-    def _portal_reportable_devices(self):
-        Device = request.env["maintenance.equipment"]
-        if not Device.has_access("read"):
-            return Device
-        return Device.search(self._portal_reportable_device_domain(), order="name, id")
-
-    def _portal_reportable_device(self, device_id):
-        """The user's device ``device_id`` if a fault may be reported on it: found as the
-        user (the record rules), active and not retired; empty otherwise."""
-        Device = request.env["maintenance.equipment"]
-        try:
-            device_id = int(device_id)
-        except (TypeError, ValueError):
-            return Device
-        if not Device.has_access("read"):
-            return Device
-        return Device.search(
-            [*self._portal_reportable_device_domain(), ("id", "=", device_id)], limit=1
-        )
-
-    def _portal_fault_form_values(self, device=None, form=None, errors=None, key=None):
-        """Values of the fault form (template portal_work_order_form): on a device's page
-        ``device`` is fixed, else the user chooses among their devices."""
-        env = request.env
-        SlaTarget = env["service.contract.sla"]
-        return {
-            "fault_device": device,
-            "fault_devices": env["maintenance.equipment"]
-            if device
-            else self._portal_reportable_devices(),
-            "fault_severities": [
-                (
-                    severity,
-                    SlaTarget._portal_severity_label(severity),
-                    SlaTarget._portal_severity_hint(severity),
-                )
-                for severity, _label in SEVERITIES
-            ],
-            "fault_form": form
-            or {"device_id": device.id if device else "", "severity": "p3", "description": ""},
-            "fault_errors": errors or {},
-            # One key per rendering of the form: sending it twice creates one work order.
-            "fault_submission_key": key or secrets.token_urlsafe(16),
-            "description_max_chars": DESCRIPTION_MAX_CHARS,
-            "photo_max_count": PHOTO_MAX_COUNT,
-            "photo_max_mb": PHOTO_MAX_MB,
-            "photo_types": ", ".join(PHOTO_MIMETYPES.values()),
-            "photo_accept": ",".join(PHOTO_MIMETYPES),
-        }
-
-    # ------------------------------------------------------------------ rating
-    _rating_feedback_max = 2000
-
-    @http.route(
-        ["/my/work-orders/<int:request_id>/rate"],
-        type="http",
-        auth="public",
-        methods=["POST"],
-        website=True,
-    )
-    def portal_work_order_rate(
-        self, request_id, access_token=None, rating=None, feedback=None, **kw
-    ):
-        """The customer rates a resolved work order, once: 1 to 5 stars and a comment."""
-        try:
-            work_order_sudo = self._document_check_access(
-                "maintenance.request", request_id, access_token
-            )
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        feedback = (feedback or "").strip()
-        error = self._work_order_rating_error(work_order_sudo, rating, feedback)
-        if error:
-            values = self._work_order_page_values(
-                work_order_sudo,
-                access_token,
-                rating_error=error,
-                rating_values={"rating": rating, "feedback": feedback},
-            )
-            return request.render("barcode_device_service.portal_my_work_order", values)
-        # sudo: the work order was checked above (the customer's, or its token given);
-        # applying the rating writes the rating and posts it in the chatter, which the
-        # customer may not do with their own rights.
-        work_order_sudo.rating_apply(
-            int(rating), rating=work_order_sudo._rating_pending(), feedback=feedback
-        )
-        query = {"message": "rated", **({"access_token": access_token} if access_token else {})}
-        return request.redirect(
-            f"{work_order_sudo.access_url}?{url_encode(query)}#work_order_rating"
-        )
-
-    def _work_order_rating_error(self, work_order_sudo, rating, feedback):
-        """Why this rating is refused, in the customer's words; False when it is not."""
-        _ = request.env._
-        if not work_order_sudo.stage_id.is_resolved:
-            return _("This work order is not resolved yet: you can rate it once it is.")
-        if work_order_sudo.rating_ids.filtered("consumed"):
-            return _("This work order is already rated: thank you.")
-        if rating not in ("1", "2", "3", "4", "5"):
-            return _("Choose from 1 to 5 stars.")
-        if len(feedback) > self._rating_feedback_max:
-            return _(
-                "Your comment is too long: at most %(max)s characters.",
-                max=self._rating_feedback_max,
-            )
-        if not work_order_sudo._rating_get_partner():
-            return _("This work order has no customer contact to rate it.")
-        return False
 
     # ------------------------------------------------------------------ contracts
     def _contract_searchbar_sortings(self):
@@ -839,48 +600,9 @@ class DeviceServicePortal(CustomerPortal):
             "page_name": "device_service_contract",
             # The same words as on the device page and in the acknowledgement.
             "hours_label": request.env["service.contract.sla"]._portal_duration,
-            **self._contract_ledger_values(contract_sudo, period),
+            **contract_sudo._get_portal_ledger_values(period),
         }
         values = self._get_page_view_values(
             contract_sudo, access_token, values, "my_contracts_history", False, **kw
         )
         return request.render("barcode_device_service.portal_my_contract", values)
-
-    def _contract_ledger_values(self, contract_sudo, period=None):
-        """The contract's service credits as the customer sees them: totals per period (one
-        grouped read) and the confirmed and settled entries of one period (``period``, else
-        the latest), with the posted documents that settled them."""
-        # sudo: portal users have no access to the ledger. These are the reviewed entries of
-        # the one contract the caller was just allowed to see (_document_check_access), in
-        # the states the customer is told about.
-        Entry = request.env["service.ledger.entry"].sudo()
-        domain = [("contract_id", "=", contract_sudo.id), ("state", "in", PORTAL_LEDGER_STATES)]
-        totals = {}
-        for period_key, currency, direction, amount in Entry._read_group(
-            domain,
-            ["period", "currency_id", "direction"],
-            ["amount:sum"],
-            order="period desc",
-        ):
-            row = totals.setdefault(
-                (period_key, currency),
-                {"period": period_key, "currency": currency, "credit": 0.0, "charge": 0.0},
-            )
-            row[direction] += amount
-        period_totals = list(totals.values())
-        for row in period_totals:
-            row["net"] = row["credit"] - row["charge"]
-        periods = [row["period"] for row in period_totals]
-        # A period asked for in the address that has no credit shows the latest one, saying so.
-        unknown_period = bool(period) and period not in periods
-        if not period or unknown_period:
-            period = periods[0] if periods else False
-        entries = Entry.browse()
-        if period:
-            entries = Entry.search([*domain, ("period", "=", period)], order="date desc, id desc")
-        return {
-            "period_totals": period_totals,
-            "ledger_period": period,
-            "ledger_entries": entries,
-            "unknown_period": unknown_period,
-        }

@@ -1,8 +1,9 @@
 """The fault report's routes: the form on its own page, and its sending (validation,
-photos, the one-time key, an expired page). The device page shows the same form (its
-values are DeviceServicePortal._portal_fault_form_values)."""
+photos, the one-time key, an expired page). The device page shows the same form
+(_portal_fault_form_values)."""
 
 import os
+import secrets
 from urllib.parse import urlencode
 
 from odoo import http
@@ -23,6 +24,64 @@ from .portal import DeviceServicePortal
 
 
 class DeviceServiceFaultPortal(DeviceServicePortal):
+    def _portal_device_page_values(self, device_sudo, report_open=False):
+        values = super()._portal_device_page_values(device_sudo, report_open=report_open)
+        values.update(self._portal_fault_form_values(device=device_sudo))
+        return values
+
+    def _portal_reportable_device_domain(self):
+        return [*self._portal_device_domain(), ("device_state", "!=", "retired")]
+
+    def _portal_reportable_devices(self):
+        Device = request.env["maintenance.equipment"]
+        if not Device.has_access("read"):
+            return Device
+        return Device.search(self._portal_reportable_device_domain(), order="name, id")
+
+    def _portal_reportable_device(self, device_id):
+        """The user's device ``device_id`` if a fault may be reported on it: found as the
+        user (the record rules), active and not retired; empty otherwise."""
+        Device = request.env["maintenance.equipment"]
+        try:
+            device_id = int(device_id)
+        except (TypeError, ValueError):
+            return Device
+        if not Device.has_access("read"):
+            return Device
+        return Device.search(
+            [*self._portal_reportable_device_domain(), ("id", "=", device_id)], limit=1
+        )
+
+    def _portal_fault_form_values(self, device=None, form=None, errors=None, key=None):
+        """Values of the fault form (template portal_work_order_form): on a device's page
+        ``device`` is fixed, else the user chooses among their devices."""
+        env = request.env
+        SlaTarget = env["service.contract.sla"]
+        return {
+            "fault_device": device,
+            "fault_devices": env["maintenance.equipment"]
+            if device
+            else self._portal_reportable_devices(),
+            "fault_severities": [
+                (
+                    severity,
+                    SlaTarget._portal_severity_label(severity),
+                    SlaTarget._portal_severity_hint(severity),
+                )
+                for severity, _label in SEVERITIES
+            ],
+            "fault_form": form
+            or {"device_id": device.id if device else "", "severity": "p3", "description": ""},
+            "fault_errors": errors or {},
+            # One key per rendering of the form: sending it twice creates one work order.
+            "fault_submission_key": key or secrets.token_urlsafe(16),
+            "description_max_chars": DESCRIPTION_MAX_CHARS,
+            "photo_max_count": PHOTO_MAX_COUNT,
+            "photo_max_mb": PHOTO_MAX_MB,
+            "photo_types": ", ".join(PHOTO_MIMETYPES.values()),
+            "photo_accept": ",".join(PHOTO_MIMETYPES),
+        }
+
     def _portal_work_order_by_key(self, key):
         """The work order the user's fault form with ``key`` already created, if any."""
         Request = request.env["maintenance.request"]

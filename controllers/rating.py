@@ -3,7 +3,7 @@ from odoo.addons.rating.controllers.main import Rating
 from odoo.http import request
 from odoo.tools.misc import get_lang
 
-from .portal import DeviceServicePortal
+from .portal_rating import RATING_FEEDBACK_MAX
 
 
 class DeviceServiceRating(Rating):
@@ -25,11 +25,7 @@ class DeviceServiceRating(Rating):
         if rating and self._is_other_customer(rating):
             return self._render_work_order_refusal(rating)
         feedback = kwargs.get("feedback") or ""
-        if (
-            rating
-            and request.httprequest.method == "POST"
-            and len(feedback) > DeviceServicePortal._rating_feedback_max
-        ):
+        if rating and request.httprequest.method == "POST" and len(feedback) > RATING_FEEDBACK_MAX:
             return self._render_feedback_too_long(rating, token, rate, feedback)
         return super().action_submit_rating(token, rate=rate, **kwargs)
 
@@ -60,7 +56,7 @@ class DeviceServiceRating(Rating):
     def _render_feedback_too_long(self, rating, token, rate, feedback):
         """Core's feedback form again, saying why, with what was typed cut at the limit."""
         _ = request.env._
-        limit = DeviceServicePortal._rating_feedback_max
+        limit = RATING_FEEDBACK_MAX
         lang = rating.partner_id.lang or get_lang(request.env).code
         return (
             request.env["ir.ui.view"]

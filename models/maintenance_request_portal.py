@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_datetime, html2plaintext
 
 from ..tools.display import timezone_label
+from .service_sla_line import MILESTONES
+from .service_sla_mixin import MET_STATES
 
 PORTAL_SUBMISSION_KEY_CONSTRAINT = "maintenance_request_portal_submission_key_uniq"
 
@@ -179,3 +181,92 @@ class MaintenanceRequest(models.Model):
                 clock_start=when(start) if start and start > response.start_at else "",
             )
         return values
+
+    # ------------------------------------------------------------------ portal pages
+    # What the work order's portal page shows (the controller checks access and renders).
+    def _get_portal_sla_lines(self):
+        """The clock of each milestone in their order (response, arrival, resolution): the
+        newest line of each, as a change of terms may have cancelled one and started
+        another."""
+        self.ensure_one()
+        lines = self.sla_line_ids
+        newest = {}
+        for line in lines.sorted("id"):
+            newest[line.milestone] = line
+        order = [milestone for milestone, _label in MILESTONES]
+        return lines.browse([newest[milestone].id for milestone in order if milestone in newest])
+
+    def _get_portal_reported_at(self):
+        """When its clock started (a work order recorded after the fact starts it when the
+        customer called), else when it was created."""
+        self.ensure_one()
+        starts = self.sla_line_ids.mapped("start_at")
+        return min(starts) if starts else self.create_date
+
+    def _get_portal_timeline(self):
+        """What happened to the work order, oldest first: reported, each stage it entered
+        (the chatter's tracking of the stage), each milestone met or breached and each time
+        its clock stopped and restarted. A fixed number of queries whatever its history."""
+        self.ensure_one()
+        _ = self.env._
+        events = [(self._get_portal_reported_at(), "reported", _("Reported"), "")]
+        stage_field = self.env["ir.model.fields"]._get(self._name, "stage_id")
+        # sudo: portal users read no tracking values nor stages by themselves; these are the
+        # stage changes of the one work order the caller was just allowed to see.
+        trackings = (
+            self.env["mail.tracking.value"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("mail_message_id.model", "=", self._name),
+                    ("mail_message_id.res_id", "=", self.id),
+                    ("field_id", "=", stage_field.id),
+                ],
+                ["mail_message_id", "new_value_integer", "new_value_char"],
+            )
+        )
+        stages = {
+            stage.id: stage.name
+            for stage in self.env["maintenance.stage"]
+            .sudo()
+            .search_fetch([("id", "in", trackings.mapped("new_value_integer"))], ["name"])
+        }
+        for tracking in trackings:
+            events.append(
+                (
+                    tracking.mail_message_id.date,
+                    "stage",
+                    _(
+                        "Stage: %(stage)s",
+                        stage=stages.get(tracking.new_value_integer, tracking.new_value_char),
+                    ),
+                    "",
+                )
+            )
+        for line in self.sla_line_ids:
+            label = line._milestone_label(line.milestone)
+            if line.state in MET_STATES and line.met_at:
+                text = (
+                    _("%(milestone)s met late", milestone=label)
+                    if line.state == "met_late"
+                    else _("%(milestone)s met", milestone=label)
+                )
+                events.append((line.met_at, line.state, text, ""))
+            if line.breached_at:
+                events.append(
+                    (
+                        line.breached_at,
+                        "breached",
+                        _("%(milestone)s target missed", milestone=label),
+                        "",
+                    )
+                )
+        for pause in self.sla_pause_ids:
+            events.append((pause.start_at, "paused", _("Clock stopped"), pause.reason or ""))
+            if pause.end_at:
+                events.append((pause.end_at, "resumed", _("Clock restarted"), ""))
+        events.sort(key=lambda event: event[0])
+        return [
+            {"date": date, "kind": kind, "text": text, "note": note}
+            for date, kind, text, note in events
+        ]

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
 from ..tools import penalty
+from ..tools.display import format_duration
 from ..tools.groups import LEDGER_GROUPS
 from ..tools.sla_time import aware_utc as _utc
 from ..tools.sla_time import late_hours, working_hours_between
@@ -507,6 +508,34 @@ class ServiceSlaLine(models.Model):
     def _unlink_except_ledger(self):
         """A milestone that caused ledger entries is part of their trail."""
         self.env["service.ledger.entry"]._check_sla_lines_deletable(self)
+
+    # ------------------------------------------------------------------ portal
+    def _get_portal_milestones(self):
+        """One entry per milestone: its state in the customer's words and what is left."""
+        _ = self.env._
+        open_lines = self.filtered(lambda line: line.state not in CLOSED_STATES)
+        # One working-time computation for the lines still counting.
+        remaining = {line.id: line.remaining_hours for line in open_lines}
+        milestones = []
+        for line in self:
+            entry = {
+                "line": line,
+                "label": line._milestone_label(line.milestone),
+                "state": line.state,
+                "remaining": False,
+            }
+            if line.state in ("running", "warning"):
+                entry["remaining"] = _(
+                    "%(duration)s of working time left",
+                    duration=format_duration(self.env, remaining[line.id]),
+                )
+            elif line.state == "breached":
+                entry["remaining"] = _(
+                    "%(duration)s of working time late",
+                    duration=format_duration(self.env, -remaining[line.id]),
+                )
+            milestones.append(entry)
+        return milestones
 
     @api.model
     def _milestone_label(self, milestone):

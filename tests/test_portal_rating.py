@@ -4,7 +4,7 @@ from odoo import http
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..controllers.portal import DeviceServicePortal
+from ..controllers.portal_rating import RATING_FEEDBACK_MAX
 from .common import DevicePortalCase
 
 
@@ -131,7 +131,7 @@ class TestPortalRating(DevicePortalCase):
         self._resolve(self.work_order)
         pending = self._pending(self.work_order)
         self._login(self.portal_user)
-        limit = DeviceServicePortal._rating_feedback_max
+        limit = RATING_FEEDBACK_MAX
         response = self._submit_feedback(pending.access_token, feedback="z" * (limit + 1))
         self.assertEqual(response.status_code, 200)
         self.assertIn(f"at most {limit} characters", response.text)
