@@ -1,3 +1,9 @@
+"""The service contract: its terms (dates, fee, service hours, SLA targets, coverage of
+devices and parts), activation, time zone and end. About 600 lines, all of them the
+document itself; its other sides have rooms of their own on the same model: the fee job
+(service_contract_billing.py), the ledger's period close (service_contract_ledger.py) and
+the portal values (service_contract_portal.py)."""
+
 import uuid
 from datetime import timedelta
 

@@ -8,10 +8,10 @@ contract's terms in service_contract.py.
 import logging
 
 from odoo import Command, _, api, fields, models
-from odoo.modules import module as odoo_module
 from odoo.tools import SQL, format_date
 
 from ..tools import penalty
+from ..tools.batches import run_locked_batches
 
 _logger = logging.getLogger(__name__)
 
@@ -71,21 +71,14 @@ class ServiceContract(models.Model):
         active contracts with a fee. Contracts are taken a batch at a time, locked (another
         worker running the job skips them), with a commit per batch: a run killed halfway
         goes on where it stopped, and a month is billed once."""
-        if commit is None:
-            commit = not odoo_module.current_test
         now = fields.Datetime.now()
-        after_id = done = 0
-        while True:
-            contracts = self.sudo()._lock_contracts_to_bill(now, after_id, batch_size)
-            if not contracts:
-                break
-            contracts._bill_fees(now)
-            self.env.flush_all()
-            after_id = max(contracts.ids)
-            done += len(contracts)
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        run_locked_batches(
+            self.env,
+            lambda after_id: self.sudo()._lock_contracts_to_bill(now, after_id, batch_size),
+            lambda contracts: contracts._bill_fees(now),
+            commit=commit,
+            job="Fee billing job",
+        )
 
     @api.model
     def _lock_contracts_to_bill(self, now, after_id, limit):

@@ -6,20 +6,15 @@ model as service_contract.py."""
 import logging
 from collections import defaultdict
 
-from psycopg2 import errors as pg_errors
-
 from odoo import api, fields, models
-from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 from ..tools import penalty
+from ..tools.batches import run_locked_batches
 
 _logger = logging.getLogger(__name__)
 
 PERIOD_BATCH_SIZE = 100
-# A period job that keeps meeting another worker's fresh commits gives up after this many
-# fresh starts (the next run goes on).
-MAX_RESTARTS = 5
 # The latest period that may be over somewhere is the one before the period of "now +
 # the largest UTC offset".
 MAX_UTC_OFFSET = penalty.MAX_UTC_OFFSET
@@ -42,37 +37,14 @@ class ServiceContract(models.Model):
         ``commit``: commit per batch (by default, unless tests run); False keeps all the
         work in the caller's transaction (module data).
         """
-        if commit is None:
-            commit = not odoo_module.current_test
-        Contract = self.sudo()
         now = fields.Datetime.now()
-        after_id, done, restarts = 0, 0, 0
-        while True:
-            try:
-                contracts = Contract._lock_contracts_to_close(now, after_id, batch_size)
-                if not contracts:
-                    break
-                contracts._close_periods(now)
-                self.env.flush_all()
-            except pg_errors.SerializationFailure:
-                # Another worker closed some of these contracts after this transaction
-                # began: start the batch again in a new transaction, which sees what it did
-                # (only when the job owns its transactions).
-                restarts += 1
-                if not commit or restarts > MAX_RESTARTS:
-                    raise
-                _logger.info(
-                    "Ledger period job: another worker closed contracts first, restarting."
-                )
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            after_id = max(contracts.ids)
-            done += len(contracts)
-            if commit:
-                # Commit per batch: what is evaluated stays evaluated if the job dies.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        run_locked_batches(
+            self.env,
+            lambda after_id: self.sudo()._lock_contracts_to_close(now, after_id, batch_size),
+            lambda contracts: contracts._close_periods(now),
+            commit=commit,
+            job="Ledger period job",
+        )
 
     @api.model
     def _lock_contracts_to_close(self, now, after_id, limit):

@@ -1,14 +1,13 @@
 """The penalty and rebate ledger entry: the record, its computes and checks, its state
-machine and actions, the settlement's links and the corrections (reversals). Its two other
-callers have rooms of their own, on the same model: the accruals (the SLA clock's and the
-stock check's bulk booking) in service_ledger_entry_booking.py, the nightly period close in
-service_ledger_entry_period.py. Still above 600 lines: the settlement's side moves next."""
+machine and actions, and the corrections (reversals). Its bulk paths, the accruals' INSERT
+and the settlement's links to moves, are in service_ledger_entry_booking.py (same model);
+pricing is the rules' (service_penalty_rule.py), the nightly period close the contract's
+(service_contract_ledger.py)."""
 
 import uuid
 
 from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
 
 from ..tools import penalty
 from ..tools.groups import ACCOUNTANT, MANAGER
@@ -512,8 +511,8 @@ class ServiceLedgerEntry(models.Model):
         return sequence.next_by_code("service.ledger.entry", sequence_date=self.date) or "/"
 
     # ------------------------------------------------------------------ settlement
-    # The settlement (credit notes and invoices) calls these two; the transitions they make
-    # are the accountant's.
+    # The transitions of a settlement (credit notes and invoices), the accountant's; the
+    # bulk links of entries to settlement moves are in service_ledger_entry_booking.py.
     def _settle(self, move_lines):
         """Confirmed entries settled by ``move_lines`` (journal items of a posted move)."""
         if any(entry.state != "confirmed" for entry in self):
@@ -523,130 +522,6 @@ class ServiceLedgerEntry(models.Model):
     def _unsettle(self):
         """The settling move was reversed or cancelled: the entries are open again."""
         self._set_state("confirmed", {"move_line_ids": [Command.clear()]})
-
-    @api.model
-    def _reserve_for_moves(self, entry_ids_by_move):
-        """Link entries to the settlement moves just created for them (``{move id: entry
-        ids}``), in one statement. Only entries still free are linked: anything else means
-        another settlement took them, and nothing is created."""
-        pairs = [
-            (entry_id, move_id) for move_id, ids in entry_ids_by_move.items() for entry_id in ids
-        ]
-        if not pairs:
-            return
-        self.flush_model(["settlement_move_id", "state"])
-        entry_ids, move_ids = zip(*pairs, strict=True)
-        linked = self.env.execute_query(
-            SQL(
-                """
-                UPDATE service_ledger_entry entry
-                   SET settlement_move_id = link.move_id,
-                       write_uid = %(uid)s,
-                       write_date = %(now)s
-                  FROM unnest(%(entries)s::int[], %(moves)s::int[]) AS link(entry_id, move_id)
-                 WHERE entry.id = link.entry_id
-                   AND entry.settlement_move_id IS NULL
-                   AND entry.state = 'confirmed'
-             RETURNING entry.id
-                """,
-                uid=self.env.uid,
-                now=self.env.cr.now(),
-                entries=list(entry_ids),
-                moves=list(move_ids),
-            )
-        )
-        if len(linked) != len(pairs):
-            raise UserError(
-                _("Some of these entries were settled meanwhile: run the settlement again.")
-            )
-        self.browse(entry_ids).invalidate_recordset(
-            ["settlement_move_id", "write_uid", "write_date"]
-        )
-
-    @api.model
-    def _hand_over(self, held, moves, new_moves):
-        """*Reverse and create a new draft* of the settlements ``moves`` made ``new_moves``,
-        one per move and in the same order (as core creates them): the entries each move
-        held (``held``: ``{move: entries}``) that its reversal opened again are held by its
-        new draft. Entries still settled (a reversal dated later, not posted yet) stay."""
-        if len(moves) != len(new_moves):
-            return
-        entry_ids_by_move = {}
-        for move, new_move in zip(moves, new_moves, strict=True):
-            free = held.get(move, self.browse()).filtered(
-                lambda e: e.state == "confirmed" and not e.settlement_move_id
-            )
-            if free and new_move._is_ledger_document():
-                entry_ids_by_move[new_move.id] = free.ids
-        self._reserve_for_moves(entry_ids_by_move)
-
-    @api.model
-    def _settle_moves(self, moves):
-        """These moves are posted: the confirmed entries they hold are settled, each linked to
-        the journal item of its kind. Grouped statements, whatever the number of entries.
-
-        The state is set in one statement, not through ``write``: a settlement posts
-        thousands of entries at once, and the ORM would check, write and track them a
-        hundred at a time (what it checks holds here: confirmed to settled is the
-        accountant's transition, made by the settlement itself). The entries' own history
-        shows the settlement: the move is on them. Then the ORM is told what changed (caches,
-        what depends on the state: the SLA lines' penalties), as ``_insert_accruals`` does.
-        """
-        if not moves:
-            return self.browse()
-        self.flush_model(["state", "settlement_move_id"])
-        ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    """
-                    UPDATE service_ledger_entry
-                       SET state = 'settled', write_uid = %(uid)s, write_date = %(now)s
-                     WHERE settlement_move_id = ANY(%(moves)s) AND state = 'confirmed'
-                 RETURNING id
-                    """,
-                    uid=self.env.uid,
-                    now=self.env.cr.now(),
-                    moves=moves.ids,
-                )
-            )
-        ]
-        entries = self.sudo().browse(ids)
-        if not entries:
-            return entries
-        entries.invalidate_recordset(["state", "write_uid", "write_date"])
-        entries.modified(["state"])
-        self.flush_model(["state", "settlement_move_id", "kind"])
-        self.env["account.move.line"].flush_model(["move_id", "service_ledger_kind"])
-        self.env.execute_query(
-            SQL(
-                """
-                INSERT INTO service_ledger_entry_move_line_rel (entry_id, move_line_id)
-                SELECT entry.id, line.id
-                  FROM service_ledger_entry entry
-                  JOIN account_move_line line
-                    ON line.move_id = entry.settlement_move_id
-                   AND line.service_ledger_kind = entry.kind
-                 WHERE entry.id = ANY(%(ids)s)
-                """,
-                ids=entries.ids,
-            )
-        )
-        entries.invalidate_recordset(["move_line_ids"])
-        return entries
-
-    @api.model
-    def _unsettle_moves(self, moves, release):
-        """These moves no longer settle anything (reset to draft, cancelled, reversed): their
-        settled entries are open again. ``release``: the entries are free for another
-        settlement too (a draft keeps them until it is posted again, cancelled or deleted)."""
-        entries = self.sudo().search([("settlement_move_id", "in", moves.ids)])
-        entries.filtered(lambda e: e.state == "settled").with_context(
-            tracking_disable=True
-        )._unsettle()
-        if release and entries:
-            entries.write({"settlement_move_id": False})
-        return entries
 
     # ------------------------------------------------------------------ corrections
     def _withdraw(self, reason):

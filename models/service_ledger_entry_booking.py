@@ -1,6 +1,8 @@
-"""The ledger's bulk booking: what the SLA clock and the stock check accrue (breaches,
-lateness, shortfall days), priced by the contract's rules, described in the customer's
-language, and inserted in one statement. Same model as service_ledger_entry.py."""
+"""The ledger's bulk paths. The accruals: what the SLA clock, the stock check and the
+period close accrue (priced by the rules, service_penalty_rule.py), described in the
+customer's language and inserted in one statement. The settlement's links: entries
+reserved for, settled and released by accounting documents in grouped statements. Same
+model as service_ledger_entry.py."""
 
 import logging
 
@@ -189,6 +191,134 @@ class ServiceLedgerEntry(models.Model):
         entries._mark_periods_dirty()
         return entries
 
+    # ------------------------------------------------------------------ settlement links
+    # Accounting's settlement (wizards/service_settlement_wizard.py, account.move's posting
+    # and reversals) links thousands of entries at once: grouped statements.
+    @api.model
+    def _reserve_for_moves(self, entry_ids_by_move):
+        """Link entries to the settlement moves just created for them (``{move id: entry
+        ids}``), in one statement. Only entries still free are linked: anything else means
+        another settlement took them, and nothing is created."""
+        pairs = [
+            (entry_id, move_id) for move_id, ids in entry_ids_by_move.items() for entry_id in ids
+        ]
+        if not pairs:
+            return
+        self.flush_model(["settlement_move_id", "state"])
+        entry_ids, move_ids = zip(*pairs, strict=True)
+        linked = self.env.execute_query(
+            SQL(
+                """
+                UPDATE service_ledger_entry entry
+                   SET settlement_move_id = link.move_id,
+                       write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM unnest(%(entries)s::int[], %(moves)s::int[]) AS link(entry_id, move_id)
+                 WHERE entry.id = link.entry_id
+                   AND entry.settlement_move_id IS NULL
+                   AND entry.state = 'confirmed'
+             RETURNING entry.id
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                entries=list(entry_ids),
+                moves=list(move_ids),
+            )
+        )
+        if len(linked) != len(pairs):
+            raise UserError(
+                _("Some of these entries were settled meanwhile: run the settlement again.")
+            )
+        self.browse(entry_ids).invalidate_recordset(
+            ["settlement_move_id", "write_uid", "write_date"]
+        )
+
+    @api.model
+    def _hand_over(self, held, moves, new_moves):
+        """*Reverse and create a new draft* of the settlements ``moves`` made ``new_moves``,
+        one per move and in the same order (as core creates them): the entries each move
+        held (``held``: ``{move: entries}``) that its reversal opened again are held by its
+        new draft. Entries still settled (a reversal dated later, not posted yet) stay."""
+        if len(moves) != len(new_moves):
+            return
+        entry_ids_by_move = {}
+        for move, new_move in zip(moves, new_moves, strict=True):
+            free = held.get(move, self.browse()).filtered(
+                lambda e: e.state == "confirmed" and not e.settlement_move_id
+            )
+            if free and new_move._is_ledger_document():
+                entry_ids_by_move[new_move.id] = free.ids
+        self._reserve_for_moves(entry_ids_by_move)
+
+    @api.model
+    def _settle_moves(self, moves):
+        """These moves are posted: the confirmed entries they hold are settled, each linked to
+        the journal item of its kind. Grouped statements, whatever the number of entries.
+
+        The state is set in one statement, not through ``write``: a settlement posts
+        thousands of entries at once, and the ORM would check, write and track them a
+        hundred at a time (what it checks holds here: confirmed to settled is the
+        accountant's transition, made by the settlement itself). The entries' own history
+        shows the settlement: the move is on them. Then the ORM is told what changed (caches,
+        what depends on the state: the SLA lines' penalties), as ``_insert_accruals`` does.
+        """
+        if not moves:
+            return self.browse()
+        self.flush_model(["state", "settlement_move_id"])
+        ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE service_ledger_entry
+                       SET state = 'settled', write_uid = %(uid)s, write_date = %(now)s
+                     WHERE settlement_move_id = ANY(%(moves)s) AND state = 'confirmed'
+                 RETURNING id
+                    """,
+                    uid=self.env.uid,
+                    now=self.env.cr.now(),
+                    moves=moves.ids,
+                )
+            )
+        ]
+        entries = self.sudo().browse(ids)
+        if not entries:
+            return entries
+        entries.invalidate_recordset(["state", "write_uid", "write_date"])
+        entries.modified(["state"])
+        self.flush_model(["state", "settlement_move_id", "kind"])
+        self.env["account.move.line"].flush_model(["move_id", "service_ledger_kind"])
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO service_ledger_entry_move_line_rel (entry_id, move_line_id)
+                SELECT entry.id, line.id
+                  FROM service_ledger_entry entry
+                  JOIN account_move_line line
+                    ON line.move_id = entry.settlement_move_id
+                   AND line.service_ledger_kind = entry.kind
+                 WHERE entry.id = ANY(%(ids)s)
+                """,
+                ids=entries.ids,
+            )
+        )
+        entries.invalidate_recordset(["move_line_ids"])
+        return entries
+
+    @api.model
+    def _unsettle_moves(self, moves, release):
+        """These moves no longer settle anything (reset to draft, cancelled, reversed): their
+        settled entries are open again. ``release``: the entries are free for another
+        settlement too (a draft keeps them until it is posted again, cancelled or deleted)."""
+        entries = self.sudo().search([("settlement_move_id", "in", moves.ids)])
+        entries.filtered(lambda e: e.state == "settled").with_context(
+            tracking_disable=True
+        )._unsettle()
+        if release and entries:
+            entries.write({"settlement_move_id": False})
+        return entries
+
+    # ------------------------------------------------------------------ corrections
     @api.model
     def _reconcile(self, existing, vals, key_prefix):
         """Values of the entry that makes ``existing`` (the slot's entries, every state)
