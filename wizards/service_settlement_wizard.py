@@ -1,3 +1,8 @@
+"""Accounting's settlement of the penalty ledger: confirmed entries of a month into credit
+notes and invoices, one per contract and direction, never twice. About 650 lines, one
+wizard's flow (choose, check, lock, draft, link, post) that reads as one story; the
+entries' side of the links is in models/service_ledger_entry_booking.py."""
+
 import re
 from collections import defaultdict
 
