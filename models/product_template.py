@@ -26,6 +26,12 @@ class ProductTemplate(models.Model):
         domain=[("is_spare_part", "=", True)],
         help="Offered first when a part is picked on a work order of a device of this model.",
     )
+    # What a technician must master to service this device model (Employees' skills).
+    service_skill_ids = fields.Many2many(
+        "hr.skill",
+        string="Service Skills",
+        help="Work orders on devices of this model go to technicians with all these skills.",
+    )
     device_warranty_months = fields.Integer(
         string="Device Warranty (months)",
         default=12,

@@ -159,7 +159,7 @@ class ServiceContract(models.Model):
     def _accrue_shortfalls_at_close(self, plan):
         """The shortfalls still open past their grace when a period closes: their days up
         to the end of the last period closed."""
-        contracts = self.concat(*plan)
+        contracts = self.browse().concat(*plan)
         shortfalls = (
             self.env["service.stock.shortfall"]
             .sudo()

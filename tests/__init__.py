@@ -7,6 +7,7 @@ from . import (
     test_device,
     test_device_handover,
     test_device_menu,
+    test_dispatch,
     test_i18n,
     test_labels,
     test_ledger,
