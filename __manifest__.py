@@ -46,8 +46,10 @@
         "views/maintenance_stage_views.xml",
         "views/maintenance_team_views.xml",
         "views/service_region_views.xml",
+        "views/service_checklist_template_views.xml",
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
+        "wizards/maintenance_request_escalate_views.xml",
         "wizards/service_ledger_entry_reason_views.xml",
         "wizards/service_settlement_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
@@ -76,6 +78,7 @@
     "assets": {
         "web.assets_backend": [
             "barcode_device_service/static/src/services/**/*",
+            "barcode_device_service/static/src/work_order/**/*",
         ],
         "web.assets_frontend": [
             "barcode_device_service/static/src/portal/**/*",

@@ -88,10 +88,6 @@ class MaintenanceRequest(models.Model):
     # What closed means for a work order, for every page, counter and job: done (core's
     # closing stages), resolved, or cancelled (archived). Its SLA clock ends then.
     is_closed = fields.Boolean(compute="_compute_is_closed", store=True, index=True)
-    checked_in_at = fields.Datetime(string="Checked In", readonly=True, copy=False)
-    checked_in_user_id = fields.Many2one(
-        "res.users", string="Checked In By", readonly=True, copy=False
-    )
     # The key of the portal fault form that created the work order: the same form sent
     # twice (a double click, a reload) finds this work order instead of making a second.
     portal_submission_key = fields.Char(copy=False, readonly=True, groups="base.group_user")
@@ -449,46 +445,16 @@ class MaintenanceRequest(models.Model):
         action["context"] = {"create": False}
         return action
 
-    def action_check_in(self):
-        """The technician arrived on site: meets the arrival target."""
-        return self._check_in(fields.Datetime.now())
-
-    def _check_in(self, when):
-        """Check in at ``when``: now from the button, a past instant for a visit recorded
-        after the fact."""
-        for request in self:
-            if not request.is_on_site:
-                raise UserError(
-                    _(
-                        "Work order %(name)s is handled remotely: there is no on-site arrival "
-                        "to check in.",
-                        name=request.name,
-                    )
-                )
-            if request.checked_in_at:
-                raise UserError(_("Work order %(name)s is already checked in.", name=request.name))
-        self.write({"checked_in_at": when, "checked_in_user_id": self.env.user.id})
-        # Being on site is responding, as the trade counts it: a response still awaited is
-        # met at the check-in, so its clock can never run out (and be charged) while the
-        # technician stands at the device.
-        self._sla_meet("response", when)
-        self._sla_meet("arrival", when)
-        for request in self:
-            request.message_post(
-                body=_("%(user)s checked in on site.", user=self.env.user.name),
-                subtype_xmlid="mail.mt_note",
-            )
-        return True
-
     # ------------------------------------------------------------------ SLA clock hooks
     @api.model
     def _sla_term_fields(self):
-        # On site or remote decides whether there is an arrival milestone.
-        return [*super()._sla_term_fields(), "is_on_site"]
+        # On site or remote decides whether there is an arrival milestone; a fault resolved
+        # remotely needs none (its arrival no longer applies and is never charged).
+        return [*super()._sla_term_fields(), "is_on_site", "resolved_remotely"]
 
     def _sla_milestones(self, sla):
         milestones = super()._sla_milestones(sla)
-        if self.is_on_site and sla.arrival_hours:
+        if self.is_on_site and not self.resolved_remotely and sla.arrival_hours:
             milestones.insert(1, ("arrival", sla.arrival_hours))
         return milestones
 

@@ -106,8 +106,11 @@ class MaintenanceRequest(models.Model):
 
     # ------------------------------------------------------------------ the rule
     def _dispatch_team(self):
-        """The team whose technicians serve the work order: its region's, else its own."""
+        """The team whose technicians serve the work order: its region's, else its own
+        (its own always once escalated)."""
         self.ensure_one()
+        if self.is_escalated:
+            return self.maintenance_team_id
         return self.region_id.team_id or self.maintenance_team_id
 
     def _dispatch(self):

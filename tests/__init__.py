@@ -1,4 +1,5 @@
 from . import (
+    test_checklist,
     test_contract,
     test_contract_billing,
     test_crawler,
@@ -33,6 +34,7 @@ from . import (
     test_sla_terms,
     test_stock_commitment,
     test_stock_flow,
+    test_technician_day,
     test_tour,
     test_work_order_form,
     test_work_order_parts,
