@@ -50,6 +50,7 @@
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
         "wizards/maintenance_request_escalate_views.xml",
+        "wizards/maintenance_request_part_refuse_views.xml",
         "wizards/service_ledger_entry_reason_views.xml",
         "wizards/service_settlement_wizard_views.xml",
         "views/barcode_device_service_menus.xml",
@@ -62,6 +63,7 @@
         "views/barcode_device_service_portal_templates.xml",
         "reports/service_ledger_reports.xml",
         "reports/service_ledger_templates.xml",
+        "reports/service_work_order_report.xml",
     ],
     "demo": [
         "demo/product_demo.xml",

@@ -23,6 +23,7 @@ class MaintenanceRequest(models.Model):
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count", groups="base.group_user")
     has_parts_to_consume = fields.Boolean(compute="_compute_has_parts_to_consume")
+    has_parts_to_approve = fields.Boolean(compute="_compute_has_parts_to_consume")
     # Create Invoice needs both roles: the Device Service manager decides what is billed,
     # Invoicing's billing rights let them open (and the accountant post) what is drafted.
     user_can_invoice = fields.Boolean(compute="_compute_user_can_invoice")
@@ -31,6 +32,7 @@ class MaintenanceRequest(models.Model):
     def _compute_has_parts_to_consume(self):
         for request in self:
             request.has_parts_to_consume = any(p.state == "draft" for p in request.part_ids)
+            request.has_parts_to_approve = any(p.state == "to_approve" for p in request.part_ids)
 
     @api.depends_context("uid")
     def _compute_user_can_invoice(self):
@@ -52,10 +54,15 @@ class MaintenanceRequest(models.Model):
 
     def action_consume_parts(self):
         """Consume every part of these work orders that is still on the shelf."""
-        parts = self.part_ids.filtered(lambda part: part.state != "consumed")
+        # Approved parts only: those waiting for the manager stay on the shelf.
+        parts = self.part_ids.filtered(lambda part: part.state == "draft")
         if not parts:
-            raise UserError(_("There are no parts left to consume on these work orders."))
+            raise UserError(_("There are no approved parts left to consume on these work orders."))
         return parts.action_consume()
+
+    def action_approve_parts(self):
+        """The team manager approves every part waiting on these work orders."""
+        return self.part_ids.filtered(lambda part: part.state == "to_approve").action_approve()
 
     def action_create_invoice(self):
         """A draft customer invoice per work order with what it has not billed yet: its

@@ -95,7 +95,15 @@ class MaintenanceRequestPart(models.Model):
     )
     price_subtotal = fields.Monetary(string="Amount", compute="_compute_price_unit")
     state = fields.Selection(
-        [("draft", "To Consume"), ("consumed", "Consumed"), ("returned", "Returned")],
+        [
+            # Chargeable above the team's limit, or at a price the contract does not lock:
+            # the team manager approves it first (maintenance_request_part_approval.py).
+            ("to_approve", "To Approve"),
+            ("refused", "Refused"),
+            ("draft", "To Consume"),
+            ("consumed", "Consumed"),
+            ("returned", "Returned"),
+        ],
         default="draft",
         required=True,
         readonly=True,
@@ -159,7 +167,11 @@ class MaintenanceRequestPart(models.Model):
     )
     def _compute_is_chargeable(self):
         for part in self:
-            if part.coverage_override_reason or part.state != "draft" or part.invoice_line_id:
+            if (
+                part.coverage_override_reason
+                or part.state in ("consumed", "returned")
+                or part.invoice_line_id
+            ):
                 # A manager's decision, or a part already used or billed: keep it.
                 part.is_chargeable = part.is_chargeable
             else:
@@ -206,7 +218,9 @@ class MaintenanceRequestPart(models.Model):
         """Overriding the coverage is a manager's decision, and it says why."""
         is_manager = self.env.su or self.env.user.has_group(MANAGER)
         for part in self:
-            if part.state != "draft" or part.is_chargeable == (not part._is_covered()):
+            if part.state in ("consumed", "returned") or part.is_chargeable == (
+                not part._is_covered()
+            ):
                 continue
             if not is_manager:
                 raise ValidationError(
@@ -425,6 +439,15 @@ class MaintenanceRequestPart(models.Model):
         location, of another company, without their lot, a serial already at a customer, or
         more than is available where the location does not allow negative stock."""
         for part in self:
+            if part.state in ("to_approve", "refused"):
+                raise UserError(
+                    _(
+                        "%(product)s on %(request)s is not approved: the team manager approves "
+                        "it before it leaves the shelf.",
+                        product=part.product_id.display_name,
+                        request=part.request_id.name,
+                    )
+                )
             if part.location_id.usage != "internal":
                 raise UserError(
                     _(

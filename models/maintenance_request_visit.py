@@ -233,14 +233,16 @@ class MaintenanceRequest(models.Model):
             )
 
     def _check_visit_actor(self, what):
-        """A technician acts on their own work orders and those they help on; the service
-        desk (and managers) on any."""
+        """A technician acts on their own work orders, those they help on and their team's
+        when they manage it; the service desk (and managers) on any."""
         user = self.env.user
         if self.env.su or user.has_group(USER):
             return
         # sudo: to name whose work order it is, also to a technician who may not read it.
         for request in self.sudo():
-            if user != request.user_id and user not in request.helper_user_ids:
+            if user not in (
+                request.user_id | request.helper_user_ids | request.maintenance_team_id.manager_id
+            ):
                 raise UserError(
                     _(
                         "You cannot %(what)s on %(name)s: it is assigned to %(technician)s. "

@@ -13,6 +13,7 @@ from . import (
     test_labels,
     test_ledger,
     test_ledger_shortfall,
+    test_part_approval,
     test_parts_tour,
     test_penalty_formulas,
     test_portal_contracts,

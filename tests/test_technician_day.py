@@ -4,6 +4,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from .test_checklist import PIXEL
 from .test_ledger import LedgerCase
 
 
@@ -223,3 +224,30 @@ class TestTechnicianDay(LedgerCase):
         self.assertEqual(work_order.sla_line_ids, lines)
         self.assertEqual(work_order.sla_line_ids.mapped("deadline"), deadlines)
         self.assertIn("Print head fault", work_order.message_ids[:1].body)
+
+    def test_the_customer_signs_once_and_the_report_is_attached(self):
+        self._contract(self.calendar_24)
+        self.customer.email = "plant2@shanghai-auto.example.com"
+        with freeze_time("2026-06-01 10:00:00"):
+            work_order = self._visit(diagnosis="Print head worn: cleaned and adjusted.")
+            as_tech = work_order.with_user(self.field_tech)
+            with self.assertRaisesRegex(UserError, "Finish the work"):
+                as_tech.write({"customer_signature": PIXEL, "signed_by": "Wang Fang"})
+            as_tech.action_check_in()
+            as_tech.action_finish_work()
+            with self.assertRaisesRegex(UserError, "The signature is empty"):
+                as_tech.write({"customer_signature": False, "signed_by": "Wang Fang"})
+            with self.assertRaisesRegex(UserError, "Type the name"):
+                as_tech.write({"customer_signature": PIXEL, "signed_by": " "})
+            as_tech.write({"customer_signature": PIXEL, "signed_by": "Wang Fang"})
+        self.assertTrue(work_order.signed_at)
+        report = work_order.service_report_id
+        self.assertTrue(report)
+        self.assertEqual((report.res_model, report.res_id), (work_order._name, work_order.id))
+        self.assertIn(b"Wang Fang", report.raw)
+        self.assertIn(b"Print head worn", report.raw)
+        message = work_order.message_ids[:1]
+        self.assertEqual(message.attachment_ids, report)
+        self.assertIn(self.customer, message.partner_ids)
+        with self.assertRaisesRegex(UserError, "already signed"):
+            as_tech.write({"customer_signature": PIXEL, "signed_by": "Someone Else"})

@@ -8,11 +8,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 
-@freeze_time("2026-01-15")
-@tagged("post_install", "-at_install")
-class TestWorkOrderParts(AccountTestInvoicingCommon):
-    """Spare parts used on work orders: taken to the customer with real stock moves, brought
-    back, and billed once on the work order's draft invoice (covered parts at zero)."""
+class WorkOrderPartsCase(AccountTestInvoicingCommon):
+    """Two companies, a customer's device under a contract (print head locked and held on
+    the customer's shelf), spare parts in stock, a technician and managers."""
 
     @classmethod
     def setUpClass(cls):
@@ -165,6 +163,13 @@ class TestWorkOrderParts(AccountTestInvoicingCommon):
         """The error says ``pattern``; what the attempt wrote is rolled back."""
         with self.assertRaisesRegex(exception, pattern), self.env.cr.savepoint():
             yield
+
+
+@freeze_time("2026-01-15")
+@tagged("post_install", "-at_install")
+class TestWorkOrderParts(WorkOrderPartsCase):
+    """Spare parts used on work orders: taken to the customer with real stock moves, brought
+    back, and billed once on the work order's draft invoice (covered parts at zero)."""
 
     # ------------------------------------------------------------
     # stock
