@@ -469,6 +469,7 @@ class DeviceServicePortal(CustomerPortal):
             "timeline": work_order_sudo._get_portal_timeline(),
             "reported_at": work_order_sudo._get_portal_reported_at(),
             "technician_name": work_order_sudo.user_id.name,
+            "service_report_url": work_order_sudo._get_portal_service_report_url(),
             "device": device,
             # The device page is for those who may read the device, not the token holders.
             "device_url": (

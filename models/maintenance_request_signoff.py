@@ -18,10 +18,8 @@ class MaintenanceRequest(models.Model):
     _inherit = "maintenance.request"
 
     diagnosis = fields.Text(help="What the technician found and did: printed on the report.")
-    customer_signature = fields.Image(
-        string="Customer Signature", max_width=1024, max_height=512, copy=False
-    )
-    signed_by = fields.Char(string="Signed By", copy=False)
+    customer_signature = fields.Image(max_width=1024, max_height=512, copy=False)
+    signed_by = fields.Char(copy=False)
     signed_at = fields.Datetime(string="Signed On", readonly=True, copy=False)
     service_report_id = fields.Many2one(
         "ir.attachment", string="Service Report", readonly=True, copy=False
@@ -79,6 +77,8 @@ class MaintenanceRequest(models.Model):
                 }
             )
         )
+        # The customer downloads it from the portal, also through the work order's link.
+        attachment.generate_access_token()
         self.with_context(bds_signing=True).sudo().service_report_id = attachment
         contact = self._customer_contact()
         self.sudo().message_post(
@@ -87,6 +87,14 @@ class MaintenanceRequest(models.Model):
             partner_ids=contact.filtered("email").ids,
             subtype_xmlid="mail.mt_comment" if contact.email else "mail.mt_note",
         )
+
+    def _get_portal_service_report_url(self):
+        """Where the customer downloads the signed report (empty before signature)."""
+        self.ensure_one()
+        report = self.sudo().service_report_id
+        if not report or not report.access_token:
+            return False
+        return f"/web/content/{report.id}?download=true&access_token={report.access_token}"
 
     # ------------------------------------------------------------------ report values
     def _report_photos(self):

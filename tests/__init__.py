@@ -36,6 +36,7 @@ from . import (
     test_stock_commitment,
     test_stock_flow,
     test_technician_day,
+    test_technician_tour,
     test_tour,
     test_work_order_form,
     test_work_order_parts,
