@@ -76,6 +76,7 @@
         "demo/service_ledger_demo.xml",
         "demo/maintenance_request_parts_demo.xml",
         "demo/service_settlement_demo.xml",
+        "demo/service_dispatch_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

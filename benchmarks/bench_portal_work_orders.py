@@ -10,26 +10,12 @@ each customer's portal contact and times the page; then stops the server and dro
 throw-away database and its filestore.
 """
 
-import json
-import os
 import re
-import shlex
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 
-import psycopg2
-import requests
-from psycopg2 import sql
+from bench_http import login, served
 
-SOURCE_DB = os.environ.get("BENCH_DB", "bds_bench")
-DB = f"{SOURCE_DB}_portal_http"
-ODOO_CMD = shlex.split(os.environ["ODOO_CMD"])
-ADDONS_PATH = os.environ["ADDONS_PATH"]
 REQUESTS = 20
 TARGET_MS = 100.0
 SIZES = {"small": 100, "big": 10_000}
@@ -132,76 +118,8 @@ for tag, count in SIZES.items():
     )
     logins[tag] = login
 env.cr.commit()
-print("BENCH-LOGINS " + json.dumps(logins))
+print("BENCH-DATA " + json.dumps(logins))
 """
-
-
-def postgres(statement):
-    """Run one statement outside a transaction (CREATE and DROP DATABASE need it)."""
-    connection = psycopg2.connect(dbname="postgres")
-    connection.autocommit = True
-    try:
-        connection.cursor().execute(statement)
-    finally:
-        connection.close()
-
-
-def drop_database():
-    postgres(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(DB)))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def odoo(*args, command=()):
-    """The command line of Odoo (``command``: a subcommand such as shell) on the database."""
-    return [*ODOO_CMD, *command, f"--addons-path={ADDONS_PATH}", "-d", DB, *args]
-
-
-def build(data_dir):
-    script = BUILD % {"sizes": SIZES}
-    done = subprocess.run(
-        odoo(f"--data-dir={data_dir}", "--no-http", "--log-level=warn", command=["shell"]),
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    line = next(
-        (line for line in done.stdout.splitlines() if line.startswith("BENCH-LOGINS ")), None
-    )
-    if done.returncode or not line or "Traceback" in done.stdout + done.stderr:
-        sys.exit(f"Building the benchmark data failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(line.split(" ", 1)[1])
-
-
-def wait_for(url, server, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("The Odoo server stopped before answering (see its log above).")
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    sys.exit(f"The Odoo server did not answer on {url} within {timeout} s.")
-
-
-def login(base, user):
-    session = requests.Session()
-    response = session.post(
-        f"{base}/web/session/authenticate",
-        json={"jsonrpc": "2.0", "params": {"db": DB, "login": user, "password": user}},
-        timeout=30,
-    )
-    response.raise_for_status()
-    if response.json().get("error"):
-        sys.exit(f"Could not log in as {user}: {response.json()['error']}")
-    return session
 
 
 def median_ms(session, url):
@@ -217,32 +135,10 @@ def median_ms(session, url):
 
 
 def main():
-    drop_database()
-    postgres(
-        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(DB), sql.Identifier(SOURCE_DB)
-        )
-    )
-    data_dir = tempfile.mkdtemp(prefix="bds_bench_portal_")
-    server = None
-    try:
-        logins = build(data_dir)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            odoo(
-                f"--data-dir={data_dir}",
-                f"--http-port={port}",
-                "--http-interface=127.0.0.1",
-                f"--db-filter=^{DB}$",
-                "--max-cron-threads=0",
-                "--log-level=warn",
-            )
-        )
-        wait_for(f"{base}/web/login", server)
+    with served("portal_http", BUILD % {"sizes": SIZES}) as (db, base, logins):
         figures = {}
         for tag, count in SIZES.items():
-            session = login(base, logins[tag])
+            session = login(base, db, logins[tag])
             for label, url in (
                 ("newest", "/my/work-orders"),
                 ("next deadline, open", "/my/work-orders?sortby=deadline&filterby=open"),
@@ -257,12 +153,6 @@ def main():
         ratio = big / figures["small", "newest"]
         print(f"10,000 / 100 work orders: {ratio:.2f}x; at 10,000: {big:.1f} ms (target < 100)")
         print("OK" if big < TARGET_MS else "TARGET MISSED")
-    finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=60)
-        drop_database()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

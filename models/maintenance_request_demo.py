@@ -2,8 +2,12 @@
 the addon plays itself (met, late, breached, paused, checked in), so that the reports show
 figures from the first login. Same model as maintenance_request.py."""
 
+import base64
+import io
 from contextlib import contextmanager
 from datetime import timedelta
+
+from PIL import Image, ImageDraw
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -189,3 +193,50 @@ class MaintenanceRequest(models.Model):
         # Core dates the close today.
         self.write({"close_date": when.date()})
         return story.resolution_note
+
+    @api.model
+    def _demo_sign_report(self):
+        """Sign the latest visited work order of the demo history, as its customer's
+        contact would have on the technician's phone: its report is attached."""
+        visited = self.search(
+            [
+                ("checked_in_at", "!=", False),
+                ("is_closed", "=", True),
+                ("signed_at", "=", False),
+                ("customer_id", "!=", False),
+            ],
+            order="checked_in_at desc",
+            limit=1,
+        )
+        if not visited:
+            return self.browse()
+        customer = visited.customer_id.commercial_partner_id
+        signer = customer.child_ids.filtered(lambda p: p.type == "contact")[:1] or customer
+        done_at = visited.checked_in_at + timedelta(hours=1, minutes=30)
+        with visited._demo_dated(done_at):
+            visited.with_context(bds_signing=True).write(
+                {
+                    "work_done_at": done_at,
+                    "diagnosis": "Print head worn at the left edge: cleaned, density set to 18, "
+                    "test label printed and scanned.",
+                }
+            )
+            visited.write(
+                {
+                    "customer_signature": base64.b64encode(_demo_signature(signer.name)),
+                    "signed_by": signer.name or visited.customer_id.name,
+                }
+            )
+            visited.with_context(bds_signing=True).write({"signed_at": done_at})
+        return visited
+
+
+def _demo_signature(name):
+    """A small PNG of a hand-written-looking line under ``name``: the demo's signature."""
+    image = Image.new("RGB", (400, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 30), name or "Customer", fill="navy")
+    draw.line([(20, 80), (120, 60), (200, 90), (300, 55), (380, 75)], fill="navy", width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -69,6 +69,31 @@ class ServiceRegion(models.Model):
                         )
                     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        regions = super().create(vals_list)
+        regions._recompute_open_work_orders()
+        return regions
+
+    def write(self, vals):
+        result = super().write(vals)
+        self._recompute_open_work_orders()
+        return result
+
+    def unlink(self):
+        companies = self.company_id
+        result = super().unlink()
+        self.browse()._recompute_open_work_orders(companies)
+        return result
+
+    def _recompute_open_work_orders(self, companies=None):
+        """Open work orders take the regions as they are now (closed ones keep theirs)."""
+        Request = self.env["maintenance.request"].sudo()
+        requests = Request.search(
+            [("is_closed", "=", False), ("company_id", "in", (companies or self.company_id).ids)]
+        )
+        self.env.add_to_compute(Request._fields["region_id"], requests)
+
     def _matches(self, address):
         """Whether this region serves ``address`` (a partner)."""
         self.ensure_one()

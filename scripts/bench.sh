@@ -39,7 +39,7 @@ for script in benchmarks/*.py; do
     if [ $status -ne 0 ] || grep -q "^Traceback" <<<"$out"; then
       failed+=("$script")
     fi
-  elif ! "$py" "$script"; then
+  elif ! PYTHONPATH="$here/benchmarks/lib${PYTHONPATH:+:$PYTHONPATH}" "$py" "$script"; then
     failed+=("$script")
   fi
 done

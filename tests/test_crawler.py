@@ -51,13 +51,19 @@ class TestClickEverywhere(HttpCase):
             login="bds_crawler_technician",
             groups="base.group_user,barcode_device_service.group_device_service_user",
         )
+        # A field technician: My Work Orders, their own work orders only.
+        cls.field_technician = new_test_user(
+            cls.env,
+            login="bds_crawler_field_technician",
+            groups="base.group_user,barcode_device_service.group_device_service_technician",
+        )
         # An employee outside Device Service: core Maintenance shows them our fields too.
         cls.employee = new_test_user(
             cls.env, login="bds_crawler_employee", groups="base.group_user"
         )
         if "tour_enabled" in cls.env["res.users"]._fields:
             # Onboarding tours would cover the screens the crawler clicks.
-            (cls.admin | cls.technician | cls.employee).tour_enabled = False
+            (cls.admin | cls.technician | cls.field_technician | cls.employee).tour_enabled = False
 
         # Own records so that the kanban cards, list rows, pivots and calendars have content
         # to render; dates relative to today so that the contract is always running.
@@ -90,6 +96,15 @@ class TestClickEverywhere(HttpCase):
                 "schedule_date": fields.Datetime.now() + timedelta(days=1),
             }
         )
+        cls.field_work_order = cls.env["maintenance.request"].create(
+            {
+                "name": "Crawler scanner does not read",
+                "equipment_id": device.id,
+                "severity": "p3",
+                "user_id": cls.field_technician.id,
+                "is_on_site": True,
+            }
+        )
         # Core shows employees the requests they reported.
         reported = cls.env["maintenance.request"].create(
             {
@@ -102,7 +117,7 @@ class TestClickEverywhere(HttpCase):
         cls.own_records = {
             "maintenance.equipment": device | drill_press,
             "service.contract": contract,
-            "maintenance.request": cls.work_order | reported,
+            "maintenance.request": cls.work_order | reported | cls.field_work_order,
             "service.sla.line": cls.work_order.sla_line_ids,
         }
 
@@ -160,6 +175,9 @@ class TestClickEverywhere(HttpCase):
     def test_crawl_device_service_as_technician(self):
         self._crawl(DEVICE_SERVICE_APP, self.technician)
 
+    def test_crawl_device_service_as_field_technician(self):
+        self._crawl(DEVICE_SERVICE_APP, self.field_technician)
+
     def test_crawl_maintenance_as_manager(self):
         self._crawl(MAINTENANCE_APP, self.admin)
 
@@ -174,6 +192,9 @@ class TestClickEverywhere(HttpCase):
 
     def test_open_forms_as_technician(self):
         self._open_forms([DEVICE_SERVICE_APP, MAINTENANCE_APP], self.technician)
+
+    def test_open_forms_as_field_technician(self):
+        self._open_forms([DEVICE_SERVICE_APP], self.field_technician)
 
     def test_open_forms_as_employee(self):
         self._open_forms([MAINTENANCE_APP], self.employee)

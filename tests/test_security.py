@@ -68,6 +68,57 @@ class TestDeviceSecurity(DeviceServiceCase):
                             operation in allowed,
                         )
 
+    def test_rights_of_the_dispatch_and_visit_models(self):
+        """Regions and checklists are configured by managers and read by technicians; the
+        checklist lines are ticked by technicians; the visit's wizards are theirs."""
+        field_technician = new_test_user(
+            self.env,
+            login="bds_security_field_tech",
+            groups="base.group_user,barcode_device_service.group_device_service_technician",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        everything = ("read", "write", "create", "unlink")
+        configured = {
+            field_technician: ("read",),
+            self.technician: ("read",),
+            self.manager: everything,
+            self.internal_user: (),
+            self.portal_user: (),
+        }
+        expected = {
+            "service.region": configured,
+            "service.checklist.template": configured,
+            "service.checklist.template.item": configured,
+            "service.checklist.line": {
+                field_technician: ("read", "write"),
+                self.technician: ("read", "write"),
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+            "maintenance.request.escalate": {
+                field_technician: everything,
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+            "maintenance.request.part.refuse": {
+                field_technician: everything,
+                self.manager: everything,
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+        }
+        for model, per_user in expected.items():
+            for user, allowed in per_user.items():
+                for operation in everything:
+                    with self.subTest(model=model, user=user.login, operation=operation):
+                        self.assertEqual(
+                            self.env[model].with_user(user).has_access(operation),
+                            operation in allowed,
+                        )
+
     def test_every_company_bound_model_has_a_global_company_rule(self):
         names = [
             name
