@@ -18,6 +18,9 @@
         "barcodes",
         "resource",
         "hr_skills",
+        # Installed anyway with hr and maintenance; depended on so that our fields load after
+        # its own (the requester of a work order).
+        "hr_maintenance",
     ],
     "external_dependencies": {"python": ["python-barcode"]},
     "post_init_hook": "post_init_hook",

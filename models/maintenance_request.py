@@ -93,6 +93,11 @@ class MaintenanceRequest(models.Model):
     portal_submission_key = fields.Char(copy=False, readonly=True, groups="base.group_user")
     # Core's fields the portal never shows: who works on the work order (its page names the
     # technician, read as superuser) stays internal, also over RPC.
+    # Employees' bridge (hr_maintenance, installed with hr_skills) computes the requester
+    # from the employee, and empties it for a portal contact or a desk user without one: on a
+    # customer's work order "Requested by" is who took the call or reported the fault, set
+    # when it is created, as core Maintenance does.
+    owner_user_id = fields.Many2one(compute=False, default=lambda self: self.env.uid)
     user_id = fields.Many2one(groups="base.group_user")
     maintenance_team_id = fields.Many2one(groups="base.group_user")
 

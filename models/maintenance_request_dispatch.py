@@ -75,7 +75,8 @@ class MaintenanceRequest(models.Model):
         assigned = requests.filtered("user_id")
         if assigned:
             assigned.with_context(bds_dispatching=True).write({"assigned_at": now})
-        requests.filtered(
+        # sudo: whoever reports the fault (an employee, a portal contact) has it dispatched.
+        requests.sudo().filtered(
             lambda r: not r.user_id and r._dispatch_team().auto_dispatch and not r.is_closed
         )._dispatch()
         return requests

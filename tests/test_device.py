@@ -318,8 +318,9 @@ class TestDevice(DeviceServiceCase):
         self.env.cr.execute(
             """
             INSERT INTO maintenance_equipment
-                   (name, company_id, effective_date, active, device_state)
-            SELECT '{"en_US": "Before install"}', %s, CURRENT_DATE, n %% 2 = 0, 'in_stock'
+                   (name, company_id, effective_date, active, device_state, equipment_assign_to)
+            SELECT '{"en_US": "Before install"}', %s, CURRENT_DATE, n %% 2 = 0, 'in_stock',
+                   'employee'
               FROM generate_series(1, 3) AS n
             RETURNING id
             """,

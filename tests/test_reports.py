@@ -7,6 +7,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import DeviceServiceCase
+from .test_checklist import PIXEL
 
 
 @tagged("post_install", "-at_install")
@@ -47,6 +48,34 @@ class TestPdfReports(DeviceServiceCase, HttpCase):
                 ]
             )
             cls.entries.action_confirm()
+            device = cls.create_device(serial_no="99J204501101")
+            team = cls.env["maintenance.team"].create(
+                {"name": "Report field team", "company_id": cls.company.id}
+            )
+            cls.work_order = (
+                cls.env["maintenance.request"]
+                .with_company(cls.company)
+                .create(
+                    {
+                        "name": "Labels smeared",
+                        "equipment_id": device.id,
+                        "company_id": cls.company.id,
+                        "is_on_site": True,
+                        "diagnosis": "Print head worn: cleaned and adjusted.",
+                    }
+                )
+            )
+            cls.env["service.checklist.line"].create(
+                {
+                    "request_id": cls.work_order.id,
+                    "name": "Clean the print head",
+                    "is_done": True,
+                    "value": "Density 18",
+                }
+            )
+            cls.work_order._check_in(cls.work_order.create_date)
+            cls.work_order.action_finish_work()
+            cls.work_order.write({"customer_signature": PIXEL, "signed_by": "Wang Fang"})
 
     def _cases(self):
         """Per report of the addon (XML id): the records to print, the pages expected and
@@ -65,6 +94,19 @@ class TestPdfReports(DeviceServiceCase, HttpCase):
                     "500.00",
                     "125.00",
                     "Not settled yet.",
+                ],
+            ),
+            "barcode_device_service.report_service_work_order": (
+                self.work_order,
+                1,
+                [
+                    "Service Report",
+                    self.work_order.reference,
+                    "99J204501101",
+                    "Print head worn",
+                    "Clean the print head",
+                    "Density 18",
+                    "Wang Fang",
                 ],
             ),
         }
