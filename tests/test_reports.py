@@ -60,6 +60,7 @@ class TestPdfReports(DeviceServiceCase, HttpCase):
                         "name": "Labels smeared",
                         "equipment_id": device.id,
                         "company_id": cls.company.id,
+                        "maintenance_team_id": team.id,
                         "is_on_site": True,
                         "diagnosis": "Print head worn: cleaned and adjusted.",
                     }
