@@ -233,7 +233,15 @@ class MaintenanceRequest(models.Model):
                 vals["reference"] = Sequence.with_company(company).next_by_code(
                     "maintenance.request.reference"
                 )
-        requests = super().create(vals_list)
+        # Core subscribes the requester and the technician work order by work order (one
+        # follower insert each): collected here and subscribed per pair at once.
+        deferred = []
+        requests = (
+            super(MaintenanceRequest, self.with_context(bds_deferred_followers=deferred))
+            .create(vals_list)
+            .with_context(bds_deferred_followers=None)
+        )
+        requests.browse(deferred)._add_followers()
         requests._subscribe_customer_contact()
         # A work order created straight into a flagged stage (waiting, in progress, done)
         # gets what a move into that stage would give it.
@@ -250,6 +258,16 @@ class MaintenanceRequest(models.Model):
             stage_requests._sla_on_stage_change(stage, self.browse())
         requests.filtered(lambda r: r.stage_id.is_resolved)._rating_request_send()
         return requests
+
+    def _add_followers(self):
+        deferred = self.env.context.get("bds_deferred_followers")
+        if deferred is not None:
+            deferred.extend(self.ids)
+            return
+        for (owner, user), requests in self.grouped(lambda r: (r.owner_user_id, r.user_id)).items():
+            partners = (owner.partner_id | user.partner_id).ids
+            if partners:
+                requests.message_subscribe(partner_ids=partners)
 
     def write(self, vals):
         self._sync_severity_priority(vals)

@@ -6,12 +6,15 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytz
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
-from ..tools.dispatch import Candidate, choose, weighted_load
+from ..tools.dispatch import SEVERITY_WEIGHTS, Candidate, choose, weighted_load
 from ..tools.sla_time import aware_utc
+from .maintenance_request import PRIORITY_SEVERITY
 
 # How far ahead the rule looks for the first technician to start work (a long weekend, a
 # holiday): beyond it nobody is a candidate.
@@ -70,15 +73,22 @@ class MaintenanceRequest(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
-        requests = super().create(vals_list)
+        """A work order created without a technician, on a team that dispatches, is
+        assigned before it is created: the technician comes with it (followers, clock)
+        instead of a second write of every new work order."""
         now = fields.Datetime.now()
-        assigned = requests.filtered("user_id")
-        if assigned:
-            assigned.with_context(bds_dispatching=True).write({"assigned_at": now})
+        for vals in vals_list:
+            if vals.get("user_id"):
+                vals.setdefault("assigned_at", now)
         # sudo: whoever reports the fault (an employee, a portal contact) has it dispatched.
-        requests.sudo().filtered(
-            lambda r: not r.user_id and r._dispatch_team().auto_dispatch and not r.is_closed
-        )._dispatch()
+        planned = self.sudo()._dispatch_before_create(vals_list, now)
+        requests = super().create(vals_list)
+        reasons = {requests[index].id: reason for index, reason in planned.items() if reason}
+        if reasons:
+            requests.sudo().browse(list(reasons))._dispatch_log(reasons)
+        nobody = [requests[index] for index, reason in planned.items() if not reason]
+        if nobody:
+            self.browse().concat(*nobody).sudo()._dispatch_nobody()
         return requests
 
     def write(self, vals):
@@ -115,59 +125,136 @@ class MaintenanceRequest(models.Model):
         return self.region_id.team_id or self.maintenance_team_id
 
     def _dispatch(self):
-        """Assign these work orders by the rule, in batches: a fixed number of queries
-        whatever the number of technicians. A work order without a candidate stays
-        unassigned and its team manager gets an activity saying why."""
+        """Assign these existing work orders by the rule (the Dispatch button, an
+        escalation). A work order without a candidate stays unassigned and its team manager
+        gets an activity saying why."""
         now = fields.Datetime.now()
-        groups = defaultdict(lambda: self.browse())
-        for request in self:
-            key = (request._dispatch_team(), request.company_id, request.required_skill_ids)
-            groups[key] |= request
-        # sudo: the rule reads the technicians' employees, skills, calendars and loads,
-        # which the desk may not read itself; it assigns only these work orders.
         Request = self.sudo()
-        users = self.env["res.users"].sudo().concat(*(team.member_ids for team, _c, _s in groups))
-        employees = self._dispatch_employees(users)
-        starts = self._dispatch_starts(employees.values(), now)
-        loads, today = self._dispatch_loads(users, now)
-        assignments = defaultdict(lambda: Request.browse())
-        reasons, unassigned = {}, []
-        for (team, company, skills), requests in groups.items():
-            pool = [
-                employees[(user.id, company.id)]
-                for user in team.member_ids
-                if (user.id, company.id) in employees
-                and skills <= employees[(user.id, company.id)].sudo().skill_ids
-                and starts.get(employees[(user.id, company.id)].id)
-            ]
-            for request in requests.sorted(lambda r: (r.severity, r.id)):
-                candidates = [
-                    Candidate(
-                        user_id=employee.user_id.id,
-                        name=employee.user_id.name,
-                        starts_at=starts[employee.id],
-                        load=weighted_load(loads[employee.user_id.id]),
-                        assigned_today=today[employee.user_id.id],
-                    )
-                    for employee in pool
-                ]
-                winner, why = choose(candidates, now)
-                if not winner:
-                    unassigned.append(request)
-                    continue
-                assignments[winner.user_id] |= request
-                reasons[request.id] = request._dispatch_reason(winner, why)
-                loads[winner.user_id][request.severity] += 1
-                today[winner.user_id] += 1
-        for user_id, requests in assignments.items():
-            requests.with_context(bds_dispatching=True).write(
+        items = [
+            (
+                request.id,
+                request._dispatch_team(),
+                request.company_id,
+                request.required_skill_ids,
+                request.severity,
+                request.region_id,
+            )
+            for request in Request
+        ]
+        plan = self._dispatch_plan(items, now)
+        assignments = defaultdict(list)
+        reasons, nobody = {}, []
+        for request_id, (winner, reason) in plan.items():
+            if winner:
+                assignments[winner.user_id].append(request_id)
+                reasons[request_id] = reason
+            else:
+                nobody.append(request_id)
+        for user_id, ids in assignments.items():
+            Request.browse(ids).with_context(bds_dispatching=True).write(
                 {"user_id": user_id, "assigned_at": now, "auto_assigned": True}
             )
         if reasons:
-            Request.browse(list(reasons))._message_log_batch(bodies=reasons)
-        if unassigned:
-            Request.browse().concat(*unassigned)._dispatch_nobody()
-        return Request.browse().concat(*assignments.values())
+            Request.browse(list(reasons))._dispatch_log(reasons)
+        if nobody:
+            Request.browse(nobody)._dispatch_nobody()
+        return Request.browse([i for ids in assignments.values() for i in ids])
+
+    @api.model
+    def _dispatch_before_create(self, vals_list, now):
+        """Assign, in their values, the work orders about to be created without a
+        technician on a team that dispatches: {index in ``vals_list``: the chatter's
+        reason, or None when nobody could take it}."""
+        Device = self.env["maintenance.equipment"]
+        devices = Device.browse({vals.get("equipment_id") for vals in vals_list} - {None, False})
+        Team = self.env["maintenance.team"]
+        regions = (
+            self.env["service.region"]
+            .search([("company_id", "in", (devices.company_id | self.env.company).ids)])
+            .grouped("company_id")
+        )
+        default_team = None
+        items = []
+        for index, vals in enumerate(vals_list):
+            if vals.get("user_id") or vals.get("archive"):
+                continue
+            device = Device.browse(vals.get("equipment_id"))
+            if device.technician_user_id or device.category_id.technician_user_id:
+                continue  # core gives the device's own technician
+            stage = self.env["maintenance.stage"].browse(vals.get("stage_id"))
+            if stage.done or stage.is_resolved:
+                continue
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            customer = self.env["res.partner"].browse(vals.get("customer_id")) or device.customer_id
+            address = device.site_id or customer
+            region = next(
+                (r for r in regions.get(company, []) if r._matches(address)),
+                self.env["service.region"],
+            )
+            team = region.team_id or Team.browse(vals.get("maintenance_team_id"))
+            if not team:
+                team = device.maintenance_team_id
+            if not team:
+                if default_team is None:
+                    default_team = Team.browse(self._get_default_team_id())
+                team = default_team
+            if not team.auto_dispatch:
+                continue
+            skills = device.product_id.product_tmpl_id.service_skill_ids
+            severity = vals.get("severity") or PRIORITY_SEVERITY.get(vals.get("priority")) or "p3"
+            items.append((index, team, company, skills, severity, region))
+        planned = {}
+        for index, (winner, reason) in self._dispatch_plan(items, now).items():
+            planned[index] = reason if winner else None
+            if winner:
+                vals_list[index].update(user_id=winner.user_id, assigned_at=now, auto_assigned=True)
+        return planned
+
+    @api.model
+    def _dispatch_plan(self, items, now):
+        """The rule over ``items`` ``(key, team, company, skills, severity, region)``:
+        {key: (winning Candidate or None, the chatter's reason)}. A fixed number of queries
+        whatever the number of technicians; each assignment counts in the next choice."""
+        if not items:
+            return {}
+        users = self.env["maintenance.team"].sudo().concat(*{item[1] for item in items}).member_ids
+        employees = self._dispatch_employees(users)
+        starts = self._dispatch_starts(employees.values(), now)
+        loads, today = self._dispatch_loads(users, now)
+        weighted = {user_id: weighted_load(counts) for user_id, counts in loads.items()}
+        # What the rule reads of each technician, read once.
+        known = {
+            key: (employee.user_id.id, employee.user_id.name, starts[employee.id])
+            for key, employee in employees.items()
+            if starts.get(employee.id)
+        }
+        skills_of = {key: employee.skill_ids for key, employee in employees.items()}
+        plan = {}
+        pools = {}
+        for key, team, company, skills, severity, region in sorted(
+            items, key=lambda item: (item[4], str(item[0]))
+        ):
+            pool_key = (team, company, skills)
+            if pool_key not in pools:
+                pools[pool_key] = [
+                    known[(user.id, company.id)]
+                    for user in team.member_ids
+                    if (user.id, company.id) in known and skills <= skills_of[(user.id, company.id)]
+                ]
+            candidates = [
+                Candidate(user_id, name, start, weighted.get(user_id, 0), today[user_id])
+                for user_id, name, start in pools[pool_key]
+            ]
+            winner, why = choose(candidates, now)
+            if not winner:
+                plan[key] = (None, None)
+                continue
+            plan[key] = (winner, self._dispatch_reason(winner, why, region or team, skills))
+            weighted[winner.user_id] = weighted.get(winner.user_id, 0) + SEVERITY_WEIGHTS.get(
+                severity, 1
+            )
+            today[winner.user_id] += 1
+        return plan
 
     @api.model
     def _dispatch_employees(self, users):
@@ -228,9 +315,47 @@ class MaintenanceRequest(models.Model):
             today[user.id] = count
         return loads, today
 
-    def _dispatch_reason(self, winner, why):
-        """The chatter's one sentence on why ``winner`` got the work order."""
-        self.ensure_one()
+    def _dispatch_log(self, reasons):
+        """The reasons ({work order id: text}) as internal notes in the chatter, inserted
+        in one statement: a batch of new work orders would otherwise create its notes one
+        ORM record at a time, which cost the batch more than choosing the technicians."""
+        if not self:
+            return
+        self.env.flush_all()
+        now, uid = self.env.cr.now(), self.env.uid
+        author = self.env.user.partner_id.id
+        subtype = self.env.ref("mail.mt_note").id
+        rows = [
+            SQL(
+                "(%s, %s, %s, 'notification', %s, %s, %s, %s, %s, %s, %s, %s)",
+                self._name,
+                request.id,
+                Markup("<p>%s</p>") % reasons[request.id],
+                subtype,
+                author,
+                now,
+                request.display_name,
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for request in self
+        ]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO mail_message (model, res_id, body, message_type, subtype_id, "
+                "author_id, date, record_name, create_uid, create_date, write_uid, write_date) "
+                "VALUES %s",
+                SQL(", ").join(rows),
+            )
+        )
+        self.invalidate_recordset(["message_ids"])
+
+    @api.model
+    def _dispatch_reason(self, winner, why, where, skills):
+        """The chatter's one sentence on why ``winner`` got the work order (``where``: its
+        region, else its team)."""
         whys = {
             "lowest_load": _("the lowest"),
             "fewest_today": _("the lowest, and the fewest assigned today"),
@@ -239,8 +364,8 @@ class MaintenanceRequest(models.Model):
         return _(
             "Assigned to %(user)s: %(where)s, skills %(skills)s, open load %(load)s, %(why)s.",
             user=winner.name,
-            where=self.region_id.name or self._dispatch_team().name,
-            skills=", ".join(self.required_skill_ids.mapped("name")) or _("none required"),
+            where=where.name,
+            skills=", ".join(skills.mapped("name")) or _("none required"),
             load=winner.load,
             why=whys[why],
         )
