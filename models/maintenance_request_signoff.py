@@ -26,8 +26,19 @@ class MaintenanceRequest(models.Model):
     )
 
     def write(self, vals):
-        if SIGNOFF_FIELDS & vals.keys() and not self.env.context.get("bds_signing"):
+        if self.env.context.get("bds_signing") or not SIGNOFF_FIELDS & vals.keys():
+            return super().write(vals)
+        if "customer_signature" in vals:
             return self._sign(vals)
+        # The name may be typed (and saved) before the customer signs, not changed after.
+        signed = self.filtered("signed_at")
+        if signed:
+            raise UserError(
+                _(
+                    "%(name)s is already signed: the signed report does not change.",
+                    name=signed[0].reference or signed[0].name,
+                )
+            )
         return super().write(vals)
 
     def _sign(self, vals):

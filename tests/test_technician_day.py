@@ -239,7 +239,10 @@ class TestTechnicianDay(LedgerCase):
                 as_tech.write({"customer_signature": False, "signed_by": "Wang Fang"})
             with self.assertRaisesRegex(UserError, "Type the name"):
                 as_tech.write({"customer_signature": PIXEL, "signed_by": " "})
-            as_tech.write({"customer_signature": PIXEL, "signed_by": "Wang Fang"})
+            # The name typed and saved first (the form saves when leaving it), then the
+            # signature.
+            as_tech.signed_by = "Wang Fang"
+            as_tech.customer_signature = PIXEL
         self.assertTrue(work_order.signed_at)
         report = work_order.service_report_id
         self.assertTrue(report)
@@ -251,3 +254,5 @@ class TestTechnicianDay(LedgerCase):
         self.assertIn(self.customer, message.partner_ids)
         with self.assertRaisesRegex(UserError, "already signed"):
             as_tech.write({"customer_signature": PIXEL, "signed_by": "Someone Else"})
+        with self.assertRaisesRegex(UserError, "already signed"):
+            as_tech.signed_by = "Someone Else"
