@@ -69,10 +69,11 @@ class MaintenanceRequest(models.Model):
 
     @api.depends("equipment_id.site_id", "customer_id")
     def _compute_site_address(self):
+        # sudo: the address of the site the work order is about, for whoever reads the work
+        # order (the device itself may be out of their reach).
         for request in self:
-            site = request.equipment_id.site_id or request.customer_id
-            # sudo: the technician reads the address of the site they are sent to.
-            address = site.sudo()._display_address(without_company=True) if site else ""
+            site = request.sudo().equipment_id.site_id or request.sudo().customer_id
+            address = site._display_address(without_company=True) if site else ""
             address = ", ".join(line.strip() for line in address.splitlines() if line.strip())
             request.site_address = address
             request.site_map_url = (
