@@ -168,9 +168,12 @@ class MaintenanceRequest(models.Model):
         Device = self.env["maintenance.equipment"]
         devices = Device.browse({vals.get("equipment_id") for vals in vals_list} - {None, False})
         Team = self.env["maintenance.team"]
+        companies = self.env["res.company"].browse(
+            {vals.get("company_id") for vals in vals_list} - {None, False}
+        )
         regions = (
             self.env["service.region"]
-            .search([("company_id", "in", (devices.company_id | self.env.company).ids)])
+            .search([("company_id", "in", (devices.company_id | companies | self.env.company).ids)])
             .grouped("company_id")
         )
         default_team = None
