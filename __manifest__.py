@@ -50,6 +50,7 @@
         "views/maintenance_team_views.xml",
         "views/service_region_views.xml",
         "views/service_checklist_template_views.xml",
+        "views/service_kpi_report_views.xml",
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
         "wizards/maintenance_request_escalate_views.xml",

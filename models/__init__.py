@@ -36,6 +36,7 @@ from . import (
     service_contract_price_lock,
     service_contract_sla,
     service_contract_stock_commitment,
+    service_kpi_report,
     service_ledger_entry,
     service_ledger_entry_booking,
     service_penalty_rule,

@@ -10,6 +10,7 @@ from . import (
     test_device_menu,
     test_dispatch,
     test_i18n,
+    test_kpi_report,
     test_labels,
     test_ledger,
     test_ledger_shortfall,

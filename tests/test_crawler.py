@@ -23,6 +23,9 @@ FORM_OPENER = """
             return;
         }
     }
+    // The last form's chatter is still loading: let its requests finish before the test
+    // ends, or they would run into the next test's transaction.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     console.log("every form opened");
 })();
 """
