@@ -39,27 +39,36 @@ class MaintenanceRequestPart(models.Model):
         return result
 
     # ------------------------------------------------------------------ the rule
-    def _needs_approval(self):
-        """On a team that approves parts: chargeable, and above the team's approval limit
-        or not at a price the customer's contract locks."""
-        self.ensure_one()
-        request = self.request_id
-        team = request.maintenance_team_id
-        if not team.approve_parts or not self.is_chargeable or not self.product_id:
-            return False
-        limit = team.part_approval_limit
-        if self.currency_id.compare_amounts(self.price_subtotal, limit) > 0:
-            return True
-        if request.contract_id and request.customer_id:
-            day = request.request_date or fields.Date.context_today(self)
-            locks = self.env["service.contract.price.lock"]._find_locks(
-                request.customer_id, self.product_id, day, request.company_id or self.env.company
-            )
-            return self.product_id not in locks
-        return False
+    def _parts_needing_approval(self):
+        """The parts of these that wait for approval: on a team that approves parts,
+        chargeable, and above the team's limit or not at a price the customer's contract
+        locks (the locks read once per work order, for all its parts)."""
+        needing = self.browse()
+        for request, lines in self.grouped("request_id").items():
+            team = request.maintenance_team_id
+            parts = lines.filtered(lambda part: part.is_chargeable and part.product_id)
+            if not team.approve_parts or not parts:
+                continue
+            locks = {}
+            if request.contract_id and request.customer_id:
+                locks = self.env["service.contract.price.lock"]._find_locks(
+                    request.customer_id,
+                    parts.product_id,
+                    request.request_date or fields.Date.context_today(self),
+                    request.company_id or self.env.company,
+                )
+            for part in parts:
+                above = (
+                    part.currency_id.compare_amounts(part.price_subtotal, team.part_approval_limit)
+                    > 0
+                )
+                unlocked = bool(request.contract_id) and part.product_id not in locks
+                if above or unlocked:
+                    needing |= part
+        return needing
 
     def _request_approval_if_needed(self):
-        waiting = self.filtered(lambda part: part._needs_approval())
+        waiting = self._parts_needing_approval()
         if not waiting:
             return
         waiting.with_context(bds_approving=True).write(
@@ -89,45 +98,37 @@ class MaintenanceRequestPart(models.Model):
 
     # ------------------------------------------------------------------ decisions
     def action_approve(self):
-        self._check_approver()
-        parts = self.filtered(lambda part: part.state == "to_approve")
-        if not parts:
-            raise UserError(_("These parts are not waiting for approval."))
-        now = fields.Datetime.now()
-        for part in parts:
-            part.with_context(bds_approving=True).sudo().write(
-                {
-                    "state": "draft",
-                    "approved_at": now,
-                    "approved_by_id": self.env.user.id,
-                    "approval_hours": part._hours_since_request(now),
-                    "refusal_reason": False,
-                }
-            )
-        parts._post_decision(_("approved"))
-        parts._close_approval_activities()
+        self._decide("draft", _("approved"), {"approved_by_id": self.env.user.id})
         return True
 
     def action_refuse(self, reason):
-        self._check_approver()
         reason = (reason or "").strip()
         if not reason:
             raise UserError(_("Say why the part is refused: the technician reads it."))
+        self._decide("refused", _("refused: %(reason)s", reason=reason), {"refusal_reason": reason})
+        return True
+
+    def _decide(self, state, decision, vals):
+        """The team manager's decision on the parts waiting among these: ``state`` with
+        ``vals``, the time it took, a note and the approval activity closed."""
+        self._check_approver()
         parts = self.filtered(lambda part: part.state == "to_approve")
         if not parts:
             raise UserError(_("These parts are not waiting for approval."))
         now = fields.Datetime.now()
+        approved = {"approved_at": now, "refusal_reason": False} if state == "draft" else {}
         for part in parts:
+            # sudo: the decision is the approver's (checked above), not a write of the line.
             part.with_context(bds_approving=True).sudo().write(
                 {
-                    "state": "refused",
-                    "refusal_reason": reason,
+                    **approved,
+                    **vals,
+                    "state": state,
                     "approval_hours": part._hours_since_request(now),
                 }
             )
-        parts._post_decision(_("refused: %(reason)s", reason=reason))
+        parts._post_decision(decision)
         parts._close_approval_activities()
-        return True
 
     def action_open_refuse(self):
         return {

@@ -27,6 +27,17 @@ class TestDeviceSecurity(DeviceServiceCase):
         for row in rows:
             self.assertTrue(row["group_id:id"].strip(), f"{row['id']} grants everybody")
 
+    def _assert_rights(self, expected):
+        """``expected``: {model: {user: the operations allowed}}, each checked."""
+        for model, per_user in expected.items():
+            for user, allowed in per_user.items():
+                for operation in ("read", "write", "create", "unlink"):
+                    with self.subTest(model=model, user=user.login, operation=operation):
+                        self.assertEqual(
+                            self.env[model].with_user(user).has_access(operation),
+                            operation in allowed,
+                        )
+
     def test_rights_per_group_on_every_model(self):
         """The operations each kind of user may do, model by model (ACLs)."""
         everything = ("read", "write", "create", "unlink")
@@ -59,14 +70,7 @@ class TestDeviceSecurity(DeviceServiceCase):
                 self.portal_user: (),
             },
         }
-        for model, per_user in expected.items():
-            for user, allowed in per_user.items():
-                for operation in everything:
-                    with self.subTest(model=model, user=user.login, operation=operation):
-                        self.assertEqual(
-                            self.env[model].with_user(user).has_access(operation),
-                            operation in allowed,
-                        )
+        self._assert_rights(expected)
 
     def test_rights_of_the_dispatch_and_visit_models(self):
         """Regions and checklists are configured by managers and read by technicians; the
@@ -110,14 +114,7 @@ class TestDeviceSecurity(DeviceServiceCase):
                 self.portal_user: (),
             },
         }
-        for model, per_user in expected.items():
-            for user, allowed in per_user.items():
-                for operation in everything:
-                    with self.subTest(model=model, user=user.login, operation=operation):
-                        self.assertEqual(
-                            self.env[model].with_user(user).has_access(operation),
-                            operation in allowed,
-                        )
+        self._assert_rights(expected)
 
     def test_every_company_bound_model_has_a_global_company_rule(self):
         names = [
