@@ -2,7 +2,7 @@
     "name": "Device Service",
     "summary": "Barcode-device assets with labels, SLA service contracts, "
     "penalty/rebate ledger and portal work orders",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Services/Maintenance",
     "license": "LGPL-3",
     "author": "Barcode Device Service",
@@ -16,6 +16,7 @@
         "portal",
         "rating",
         "barcodes",
+        "digest",
         "resource",
         "hr_skills",
         # Installed anyway with hr and maintenance; depended on so that our fields load after
@@ -37,6 +38,7 @@
         "data/service_parts_data.xml",
         "data/mail_template_data.xml",
         "data/mail_template_rating_data.xml",
+        "data/digest_data.xml",
         "views/maintenance_equipment_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
@@ -51,6 +53,8 @@
         "views/service_region_views.xml",
         "views/service_checklist_template_views.xml",
         "views/service_kpi_report_views.xml",
+        "views/digest_views.xml",
+        "views/service_month_report_views.xml",
         "views/service_sla_line_views.xml",
         "wizards/device_label_wizard_views.xml",
         "wizards/maintenance_request_escalate_views.xml",
@@ -68,6 +72,7 @@
         "reports/service_ledger_reports.xml",
         "reports/service_ledger_templates.xml",
         "reports/service_work_order_report.xml",
+        "reports/service_month_report.xml",
     ],
     "demo": [
         "demo/product_demo.xml",

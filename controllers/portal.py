@@ -601,6 +601,7 @@ class DeviceServicePortal(CustomerPortal):
             "page_name": "device_service_contract",
             # The same words as on the device page and in the acknowledgement.
             "hours_label": request.env["service.contract.sla"]._portal_duration,
+            "month_reports": contract_sudo.month_report_ids.filtered("attachment_id"),
             **contract_sudo._get_portal_ledger_values(period),
         }
         values = self._get_page_view_values(

@@ -257,6 +257,11 @@ class MaintenanceRequest(models.Model):
         for stage, stage_requests in flagged.grouped("stage_id").items():
             stage_requests._sla_on_stage_change(stage, self.browse())
         requests.filtered(lambda r: r.stage_id.is_resolved)._rating_request_send()
+        closed = requests.filtered(lambda r: r.stage_id.done or r.stage_id.is_resolved)
+        for stage, stage_requests in closed.grouped("stage_id").items():
+            stage_requests._kpi_on_stage_change(stage, dict.fromkeys(stage_requests.ids, False))
+        requests._kpi_link_repeats()
+        requests._refresh_penalty_at_risk()
         return requests
 
     def _add_followers(self):
@@ -273,15 +278,22 @@ class MaintenanceRequest(models.Model):
         self._sync_severity_priority(vals)
         stage = self.env["maintenance.stage"].browse(vals.get("stage_id"))
         leaving_pause = self.filtered(lambda r: r.stage_id.pauses_sla) if stage else self.browse()
+        # Closed by its stage, before the move (archiving is no resolution, nor its undoing).
+        was_closed = (
+            {r.id: r.stage_id.done or r.stage_id.is_resolved for r in self} if stage else {}
+        )
         result = super().write(vals)
         if {"caller_id", "equipment_id", "customer_id", "owner_user_id"} & vals.keys():
             self._subscribe_customer_contact()
         if stage:
             self._sla_on_stage_change(stage, leaving_pause)
+            self._kpi_on_stage_change(stage, was_closed)
             if stage.is_resolved:
                 self._rating_request_send()
         if vals.get("archive"):
             self._sla_cancel()
+        if {"stage_id", "severity", "contract_id", "archive", "is_on_site"} & vals.keys():
+            self._refresh_penalty_at_risk()
         return result
 
     @api.model

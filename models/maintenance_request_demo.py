@@ -191,7 +191,7 @@ class MaintenanceRequest(models.Model):
         self._sla_meet("resolution", when)
         self.write({"stage_id": stages["done"].id})
         # Core dates the close today.
-        self.write({"close_date": when.date()})
+        self.write({"close_date": when.date(), "resolved_at": when})
         return story.resolution_note
 
     @api.model

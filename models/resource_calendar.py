@@ -1,7 +1,8 @@
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
@@ -21,6 +22,16 @@ MAX_WINDOW_DAYS = 3660
 
 class ResourceCalendar(models.Model):
     _inherit = "resource.calendar"
+
+    def _kpi_working_days(self, month):
+        """Days of the month starting ``month`` (a date, the 1st) with working hours in
+        this calendar, public holidays left out (their leaves)."""
+        self.ensure_one()
+        tz = pytz.timezone(self.tz or "UTC")
+        start = tz.localize(datetime.combine(month, time.min))
+        end = tz.localize(datetime.combine(month + relativedelta(months=1), time.min))
+        intervals = self._work_intervals_batch(start, end)[False]
+        return len({interval_start.date() for interval_start, _stop, _meta in intervals})
 
     def _in_time_zone(self, tz):
         """This calendar's hours in ``tz``: itself when it is there already, else its copy

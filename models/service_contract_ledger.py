@@ -45,6 +45,12 @@ class ServiceContract(models.Model):
             commit=commit,
             job="Ledger period job",
         )
+        # The months are evaluated: their service reports may be made.
+        cron = self.env.ref(
+            "barcode_device_service.ir_cron_service_month_reports", raise_if_not_found=False
+        )
+        if cron:
+            cron._trigger()
 
     @api.model
     def _lock_contracts_to_close(self, now, after_id, limit):
@@ -182,14 +188,7 @@ class ServiceContract(models.Model):
         contract_ids = [contract.id for contract in plan]
         periods = sorted({period for periods in plan.values() for period in periods})
         base = [("contract_id", "in", contract_ids), ("period", "in", periods)]
-        penalties = {
-            (contract, period): total
-            for contract, period, total in Entry._read_group(
-                [*base, ("kind", "=", "penalty"), ("state", "!=", "cancelled")],
-                ["contract_id", "period"],
-                ["signed_amount:sum"],
-            )
-        }
+        penalties = self._period_penalty_totals(contract_ids, periods)
         existing = defaultdict(lambda: Entry.browse())
         for entry in Entry.search([*base, ("kind", "in", ("cap", "rebate"))]):
             slot = entry.rule_id if entry.kind == "rebate" else "cap"
@@ -226,6 +225,24 @@ class ServiceContract(models.Model):
                         f"rebate:{rule.id}:{period}",
                     )
         Entry._accrue(vals_list)
+
+    @api.model
+    def _period_penalty_totals(self, contract_ids, periods):
+        """The penalties the ledger holds per (contract, period), cancelled ones left out:
+        what a cap limits (the period job's caps, the desk's money at risk)."""
+        return {
+            (contract, period): total
+            for contract, period, total in self.env["service.ledger.entry"]._read_group(
+                [
+                    ("contract_id", "in", contract_ids),
+                    ("period", "in", periods),
+                    ("kind", "=", "penalty"),
+                    ("state", "!=", "cancelled"),
+                ],
+                ["contract_id", "period"],
+                ["signed_amount:sum"],
+            )
+        }
 
     @api.model
     def _on_time_shares(self, plan):

@@ -82,6 +82,9 @@ class ServiceLedgerEntry(models.Model):
         ``env._``, labels and amounts through ``env``). Stored as the translations of the
         entry's description, so that the customer's statement and pages read their
         language without translating at display what was priced then."""
+        if self.env.context.get("bds_ledger_price_only"):
+            # Pricing only (the money at risk on the desk's queue): no text is stored.
+            return None
         langs = {"en_US"}
         customer_lang = contract.partner_id.lang
         if customer_lang and customer_lang in dict(self.env["res.lang"].get_installed()):

@@ -329,12 +329,19 @@ class ServicePenaltyRule(models.Model):
             )
         return vals_list
 
+    def _cap_limit(self, contract):
+        """The most ``contract``'s penalties may total in a period under these cap rules
+        (the lowest limit set), None when none is set."""
+        return penalty.cap_limit(
+            [(rule.amount, rule.percent) for rule in self], contract.monthly_fee
+        )
+
     def _cap_entry_values(self, contract, period, total):
         """The cap entry of ``contract``'s ``period`` whose penalties add up to ``total``,
         by the lowest of these cap rules: what passes the limit, charged back (an amount of
         0 when nothing does)."""
-        fee, currency = contract.monthly_fee, contract.currency_id
-        limits = {rule: penalty.cap_limit([(rule.amount, rule.percent)], fee) for rule in self}
+        currency = contract.currency_id
+        limits = {rule: rule._cap_limit(contract) for rule in self}
         binding = min(self, key=lambda rule: limits[rule])
         limit = limits[binding]
         return {

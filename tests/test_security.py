@@ -116,6 +116,34 @@ class TestDeviceSecurity(DeviceServiceCase):
         }
         self._assert_rights(expected)
 
+    def test_rights_of_the_service_figures(self):
+        """Service KPIs and the monthly reports are read by the desk; the reports are made
+        by the monthly job only, and a manager may delete one to have it made again. The
+        customer downloads theirs through the portal (by its token), not the model."""
+        accountant = new_test_user(
+            self.env,
+            login="bds_security_accountant",
+            groups="base.group_user,barcode_device_service.group_device_service_accountant",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        expected = {
+            "service.kpi.report": {
+                self.technician: ("read",),
+                self.manager: ("read",),
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+            "service.month.report": {
+                self.technician: ("read",),
+                self.manager: ("read", "unlink"),
+                accountant: ("read",),
+                self.internal_user: (),
+                self.portal_user: (),
+            },
+        }
+        self._assert_rights(expected)
+
     def test_every_company_bound_model_has_a_global_company_rule(self):
         names = [
             name

@@ -105,6 +105,8 @@ def served(name, build_script, workers=0):
     server = None
     try:
         data = build(db, data_dir, build_script)
+        # For a benchmark that runs more `odoo-bin shell` on the copy (same filestore).
+        data["data_dir"] = data_dir
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
