@@ -34,7 +34,8 @@ contracts.action_activate()
 # A month of history per contract: four work orders reported and resolved in it.
 env.cr.execute('''
     INSERT INTO maintenance_request
-        (name, company_id, maintenance_team_id, kanban_state, severity, channel, request_date, maintenance_type,
+        (name, company_id, maintenance_team_id, kanban_state, severity, channel, request_date,
+         maintenance_type,
          archive, is_closed, contract_id, customer_id, resolved_at, kpi_resolution_at,
          kpi_resolution_hours, rating_last_value)
     SELECT 'Month bench ' || n, %%(company)s, %%(team)s, 'normal', (ARRAY['p1','p2','p3','p4'])[1 + n %%%% 4],
