@@ -38,7 +38,8 @@ env.cr.execute('''
          maintenance_type,
          archive, is_closed, contract_id, customer_id, resolved_at, kpi_resolution_at,
          kpi_resolution_hours, rating_last_value)
-    SELECT 'Month bench ' || n, %%(company)s, %%(team)s, 'normal', (ARRAY['p1','p2','p3','p4'])[1 + n %%%% 4],
+    SELECT 'Month bench ' || n, %%(company)s, %%(team)s, 'normal',
+           (ARRAY['p1','p2','p3','p4'])[1 + n %%%% 4],
            'portal', %%(day)s, 'corrective', false, true, c.id, c.partner_id,
            %%(day)s::timestamp + interval '5 hours', %%(day)s::timestamp + interval '5 hours',
            5, n %%%% 6
