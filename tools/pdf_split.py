@@ -1,5 +1,6 @@
-"""Split one printed PDF into its documents (no ORM; Odoo's PDF library): each document starts on a page that
-carries ``marker`` followed by its id, and runs to the next such page."""
+"""Split one printed PDF into its documents (no ORM; Odoo's PDF library): each document
+starts on a page that carries ``marker`` followed by its id, and runs to the next such
+page."""
 
 import io
 import re
