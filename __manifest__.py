@@ -17,6 +17,7 @@
         "rating",
         "barcodes",
         "digest",
+        "spreadsheet_dashboard",
         "resource",
         "hr_skills",
         # Installed anyway with hr and maintenance; depended on so that our fields load after
@@ -73,6 +74,8 @@
         "reports/service_ledger_templates.xml",
         "reports/service_work_order_report.xml",
         "reports/service_month_report.xml",
+        # After the menus: its charts open them.
+        "data/spreadsheet_dashboard_data.xml",
     ],
     "demo": [
         "demo/product_demo.xml",
@@ -86,6 +89,7 @@
         "demo/maintenance_request_parts_demo.xml",
         "demo/service_settlement_demo.xml",
         "demo/service_dispatch_demo.xml",
+        "demo/service_month_report_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -12,19 +12,33 @@ class Digest(models.Model):
     _inherit = "digest.digest"
 
     kpi_bds_on_time = fields.Boolean(string="Closed within SLA (%)")
-    kpi_bds_on_time_value = fields.Float(compute="_compute_kpi_bds_on_time_value")
+    kpi_bds_on_time_value = fields.Float(
+        compute="_compute_kpi_bds_on_time_value", export_string_translation=False
+    )
     kpi_bds_first_response = fields.Boolean(string="Average First Response (h)")
-    kpi_bds_first_response_value = fields.Float(compute="_compute_kpi_bds_first_response_value")
+    kpi_bds_first_response_value = fields.Float(
+        compute="_compute_kpi_bds_first_response_value", export_string_translation=False
+    )
     kpi_bds_first_time_fix = fields.Boolean(string="First-Time Fix (%)")
-    kpi_bds_first_time_fix_value = fields.Float(compute="_compute_kpi_bds_first_time_fix_value")
+    kpi_bds_first_time_fix_value = fields.Float(
+        compute="_compute_kpi_bds_first_time_fix_value", export_string_translation=False
+    )
     kpi_bds_satisfaction = fields.Boolean(string="Customer Rating (/5)")
-    kpi_bds_satisfaction_value = fields.Float(compute="_compute_kpi_bds_satisfaction_value")
+    kpi_bds_satisfaction_value = fields.Float(
+        compute="_compute_kpi_bds_satisfaction_value", export_string_translation=False
+    )
     kpi_bds_money_at_risk = fields.Boolean(string="Penalties at Risk")
-    kpi_bds_money_at_risk_value = fields.Monetary(compute="_compute_kpi_bds_money_at_risk_value")
+    kpi_bds_money_at_risk_value = fields.Monetary(
+        compute="_compute_kpi_bds_money_at_risk_value", export_string_translation=False
+    )
     kpi_bds_open_p1 = fields.Boolean(string="Open P1 Work Orders")
-    kpi_bds_open_p1_value = fields.Integer(compute="_compute_kpi_bds_open_p1_value")
+    kpi_bds_open_p1_value = fields.Integer(
+        compute="_compute_kpi_bds_open_p1_value", export_string_translation=False
+    )
     kpi_bds_penalties = fields.Boolean(string="Service Penalties")
-    kpi_bds_penalties_value = fields.Monetary(compute="_compute_kpi_bds_penalties_value")
+    kpi_bds_penalties_value = fields.Monetary(
+        compute="_compute_kpi_bds_penalties_value", export_string_translation=False
+    )
 
     def _bds_check_group(self, group):
         if not self.env.user.has_group(group):

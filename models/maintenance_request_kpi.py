@@ -64,14 +64,23 @@ class MaintenanceRequest(models.Model):
     )
     repeat_ids = fields.One2many("maintenance.request", "repeat_of_id", string="Repeats")
     kpi_response_at = fields.Datetime(compute="_compute_kpi_sla", store=True, string="Responded")
-    kpi_response_hours = fields.Float(compute="_compute_kpi_sla", store=True)
+    kpi_response_hours = fields.Float(
+        compute="_compute_kpi_sla", store=True, string="Response Time (h)"
+    )
     kpi_arrival_at = fields.Datetime(compute="_compute_kpi_sla", store=True, string="Arrived")
-    kpi_arrival_hours = fields.Float(compute="_compute_kpi_sla", store=True)
+    kpi_arrival_hours = fields.Float(
+        compute="_compute_kpi_sla", store=True, string="Arrival Time (h)"
+    )
     kpi_resolution_at = fields.Datetime(compute="_compute_kpi_sla", store=True, string="Restored")
-    kpi_resolution_hours = fields.Float(compute="_compute_kpi_sla", store=True)
-    kpi_within_sla = fields.Float(compute="_compute_kpi_sla", store=True)
-    kpi_first_time_fix = fields.Float(compute="_compute_kpi_first_time_fix", store=True)
+    kpi_resolution_hours = fields.Float(
+        compute="_compute_kpi_sla", store=True, string="Resolution Time (h)"
+    )
+    kpi_within_sla = fields.Float(compute="_compute_kpi_sla", store=True, string="Within SLA (%)")
+    kpi_first_time_fix = fields.Float(
+        compute="_compute_kpi_first_time_fix", store=True, string="First-Time Fix (%)"
+    )
     kpi_closed_weight = fields.Float(
+        string="Closed-per-Day Weight",
         compute="_compute_kpi_closed_weight",
         store=True,
         help="One over the technician's working days in the month of the resolution: their "

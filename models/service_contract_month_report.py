@@ -114,5 +114,6 @@ class ServiceContract(models.Model):
         }
         vals_list = [v for v in vals_list if (v["contract_id"], v["period"]) not in existing]
         reports = self.env["service.month.report"].sudo().create(vals_list)
+        reports._store_figures()
         reports._print()
         reports._send()

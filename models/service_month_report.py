@@ -32,6 +32,16 @@ class ServiceMonthReport(models.Model):
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Customer", store=True)
     period = fields.Char(string="Month", required=True, readonly=True, help="YYYY-MM")
     attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
+    # The month's spare-part availability, kept for the Device Service dashboard.
+    has_stock_commitment = fields.Boolean(readonly=True)
+    availability_percent = fields.Float(
+        string="Spare-part Availability (%)",
+        aggregator="avg",
+        readonly=True,
+        help="Share of the month's commitment-days the committed spare stock was at or "
+        "above its minimum.",
+    )
+    shortfall_days = fields.Float(string="Days below Minimum", readonly=True)
     sent_at = fields.Datetime(
         string="E-mailed On",
         readonly=True,
@@ -55,6 +65,20 @@ class ServiceMonthReport(models.Model):
         """The month's start and end (naive UTC) in the contract's time zone."""
         self.ensure_one()
         return penalty.period_bounds(self.period, self.contract_id._period_tz())
+
+    def _store_figures(self):
+        """Keep the month's spare-part availability (the dashboard's card)."""
+        figures = self.env["report.barcode_device_service.report_service_month"]._figures(self)
+        for report in self:
+            availability = figures[report.id]["availability"]
+            if availability:
+                report.write(
+                    {
+                        "has_stock_commitment": True,
+                        "availability_percent": availability["percent"],
+                        "shortfall_days": availability["shortfall_days"],
+                    }
+                )
 
     def _print(self):
         """Print these reports and attach each to its contract."""

@@ -190,6 +190,12 @@ class TestMonthReportAvailability(StockCommitmentCase):
             )[report.id]
         self.assertAlmostEqual(figures["availability"]["shortfall_days"], 3.0)
         self.assertAlmostEqual(figures["availability"]["percent"], 90.0)
+        with freeze_time("2026-07-02 00:00:00"):
+            report._store_figures()
+        self.assertRecordValues(
+            report,
+            [{"has_stock_commitment": True, "availability_percent": 90.0, "shortfall_days": 3.0}],
+        )
 
 
 @tagged("post_install", "-at_install")

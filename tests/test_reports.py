@@ -77,6 +77,9 @@ class TestPdfReports(DeviceServiceCase, HttpCase):
             cls.work_order._check_in(cls.work_order.create_date)
             cls.work_order.action_finish_work()
             cls.work_order.write({"customer_signature": PIXEL, "signed_by": "Wang Fang"})
+            cls.month_report = cls.env["service.month.report"].create(
+                {"contract_id": cls.contract.id, "period": "2026-06"}
+            )
 
     def _cases(self):
         """Per report of the addon (XML id): the records to print, the pages expected and
@@ -108,6 +111,19 @@ class TestPdfReports(DeviceServiceCase, HttpCase):
                     "Clean the print head",
                     "Density 18",
                     "Wang Fang",
+                ],
+            ),
+            "barcode_device_service.action_report_service_month": (
+                self.month_report,
+                1,
+                [
+                    "Service Report",
+                    "2026-06",
+                    self.contract.name,
+                    self.customer.name,
+                    "500.00",
+                    "125.00",
+                    "Net to you",
                 ],
             ),
         }

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -60,3 +60,18 @@ class TestWorkOrderTour(HttpCase):
         self.assertEqual(request.checked_in_user_id, self.env.ref("base.user_admin"))
         states = {line.milestone: line.state for line in request.sla_line_ids}
         self.assertEqual(states, {"response": "met", "arrival": "met", "resolution": "running"})
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardTour(HttpCase):
+    def test_manager_opens_the_device_service_dashboard(self):
+        new_test_user(
+            self.env,
+            login="bds_dashboard_manager",
+            groups="base.group_user,barcode_device_service.group_device_service_manager",
+        )
+        self.start_tour(
+            "/odoo/action-spreadsheet_dashboard.ir_actions_dashboard_action",
+            "barcode_device_service_dashboard",
+            login="bds_dashboard_manager",
+        )
