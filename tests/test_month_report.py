@@ -207,9 +207,10 @@ class TestMonthReportPortal(PortalContractCase):
             fields.Datetime.to_datetime("2026-07-01 01:00:00")
         )
         report = self.contract.month_report_ids
+        self.assertTrue(report.attachment_id.access_token)
         url = report._get_portal_url()
-        page = self._get(f"/my/contracts/{self.contract.id}", self.portal_user)
-        self.assertEqual(page.status_code, 200)
+        # The page only reads (a read-only route): the link's token was made with the PDF.
+        page = self.assertServedReadOnly(f"/my/contracts/{self.contract.id}", self.portal_user)
         self.assertIn("Service report 2026-06", page.text)
         self.assertIn(url.replace("&", "&amp;"), page.text)
         pdf = self._get(url, self.portal_user)
