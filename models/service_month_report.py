@@ -98,6 +98,8 @@ class ServiceMonthReport(models.Model):
                 ]
             )
         )
+        # The customer's download link: made now, so that the portal page only reads.
+        attachments.generate_access_token()
         for report, attachment in zip(self, attachments, strict=True):
             report.attachment_id = attachment
 
@@ -168,10 +170,9 @@ class ServiceMonthReport(models.Model):
         """Where the customer downloads the PDF (its attachment's token)."""
         self.ensure_one()
         attachment = self.sudo().attachment_id
-        if not attachment:
+        if not attachment.access_token:
             return False
-        token = attachment.access_token or attachment.generate_access_token()[0]
-        return f"/web/content/{attachment.id}?download=true&access_token={token}"
+        return f"/web/content/{attachment.id}?download=true&access_token={attachment.access_token}"
 
     def action_download(self):
         self.ensure_one()
