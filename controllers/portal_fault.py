@@ -11,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.tools.mimetypes import guess_mimetype
 
+from ..models.maintenance_request_kpi import FAULT_TYPES
 from ..models.service_contract_sla import SEVERITIES
 from .fault_form import (
     DESCRIPTION_MAX_CHARS,
@@ -70,8 +71,17 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
                 )
                 for severity, _label in SEVERITIES
             ],
+            # The symptoms in the user's words (optional: the desk may set it later).
+            "fault_types": env["maintenance.request"]
+            ._fields["fault_type"]
+            ._description_selection(env),
             "fault_form": form
-            or {"device_id": device.id if device else "", "severity": "p3", "description": ""},
+            or {
+                "device_id": device.id if device else "",
+                "severity": "p3",
+                "fault_type": "",
+                "description": "",
+            },
             "fault_errors": errors or {},
             # One key per rendering of the form: sending it twice creates one work order.
             "fault_submission_key": key or secrets.token_urlsafe(16),
@@ -121,7 +131,12 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
             if work_order:
                 return request.redirect(work_order.access_url)
         device = self._portal_reportable_device(device_id) if device_id else None
-        form = {"device_id": device.id if device else "", "severity": "p3", "description": ""}
+        form = {
+            "device_id": device.id if device else "",
+            "severity": "p3",
+            "fault_type": "",
+            "description": "",
+        }
         values = self._portal_fault_page_values(form=form)
         return request.render("barcode_device_service.portal_work_order_new", values)
 
@@ -162,7 +177,12 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
                         request.env["maintenance.request"]
                         .sudo()
                         ._portal_report_fault(
-                            device.sudo(), form["severity"], description, photos, key
+                            device.sudo(),
+                            form["severity"],
+                            description,
+                            photos,
+                            key,
+                            fault_type=form["fault_type"] or False,
                         )
                     )
             except (UserError, ValidationError) as error:
@@ -186,9 +206,11 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
         if it is one of the user's), a new form key and the reason. Nothing is created."""
         device = self._portal_reportable_device(post.get("device_id"))
         severity = post.get("severity")
+        fault_type = post.get("fault_type")
         form = {
             "device_id": device.id if device else "",
             "severity": severity if severity in dict(SEVERITIES) else "p3",
+            "fault_type": fault_type if fault_type in dict(FAULT_TYPES) else "",
             "description": (post.get("description") or "")[:DESCRIPTION_MAX_CHARS],
         }
         errors = {
@@ -211,6 +233,7 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
         form = {
             "device_id": post.get("device_id") or "",
             "severity": post.get("severity") or "",
+            "fault_type": post.get("fault_type") or "",
             "description": post.get("description") or "",
         }
         errors = {}
@@ -219,6 +242,9 @@ class DeviceServiceFaultPortal(DeviceServicePortal):
             errors["device_id"] = env._("Choose one of your devices.")
         if form["severity"] not in dict(SEVERITIES):
             errors["severity"] = env._("Choose how urgent the fault is.")
+        if form["fault_type"] and form["fault_type"] not in dict(FAULT_TYPES):
+            form["fault_type"] = ""
+            errors["fault_type"] = env._("Choose one of the symptoms listed, or none.")
         description = ""
         # Counted as the browser counts for the field's maxlength: a line break is one
         # character (it sends two).

@@ -34,17 +34,18 @@ class MaintenanceRequest(models.Model):
         )
 
     @api.model
-    def _portal_report_fault(self, device, severity, description, photos, key):
+    def _portal_report_fault(self, device, severity, description, photos, key, fault_type=False):
         """Create the work order of a fault a customer's contact reports on the portal, post
         the photos in its chatter and acknowledge it by e-mail.
 
         Called as the portal user in sudo by the controller, with values it has checked:
         ``device`` is one of the user's devices, ``severity`` one of ours, ``description``
         sanitized HTML, ``photos`` ``(file name, content)`` pairs of images, ``key`` the
-        form's one-time key. Nothing else of the form reaches the work order: customer,
-        contract and technician follow the device, the stage and the price are the service
-        desk's. Returns the work order, or nothing when another sending of the same form
-        (same key) created it at the same moment.
+        form's one-time key, ``fault_type`` one of our symptoms or nothing. Nothing else of
+        the form reaches the work order: customer, contract and technician follow the
+        device, the stage and the price are the service desk's. Returns the work order, or
+        nothing when another sending of the same form (same key) created it at the same
+        moment.
         """
         user = self.env.user
         team = self._portal_team_for(device)
@@ -69,6 +70,7 @@ class MaintenanceRequest(models.Model):
                         "description": description,
                         "equipment_id": device.id,
                         "severity": severity,
+                        "fault_type": fault_type,
                         "channel": "portal",
                         "maintenance_type": "corrective",
                         "owner_user_id": user.id,

@@ -41,6 +41,7 @@ class TestPortalReport(DevicePortalCase):
             "submission_key": secrets.token_urlsafe(16),
             "device_id": str(self.device.id),
             "severity": "p2",
+            "fault_type": "print",
             "description": "The printer stops after every label\nError light blinks red",
         }
         form.update(values)
@@ -121,6 +122,7 @@ class TestPortalReport(DevicePortalCase):
                     "customer_id": self.customer.id,
                     "contract_id": self.contract.id,
                     "severity": "p2",
+                    "fault_type": "print",
                     "channel": "portal",
                     "owner_user_id": self.portal_user.id,
                     "company_id": self.company.id,
@@ -287,6 +289,12 @@ class TestPortalReport(DevicePortalCase):
                 "Error light blinks red",
             ),
             "no severity": ({"severity": None}, [], "Choose how urgent the fault is.", None),
+            "unknown symptom": (
+                {"fault_type": "on_fire"},
+                [],
+                "Choose one of the symptoms listed, or none.",
+                "Error light blinks red",
+            ),
             "not an image": (
                 {},
                 [("photo.png", b"#!/bin/sh\necho not a picture\n", "image/png")],
