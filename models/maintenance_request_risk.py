@@ -77,7 +77,9 @@ class MaintenanceRequest(models.Model):
         open_requests = requests.filtered(lambda r: not r.is_closed and r.contract_id)
         risk = defaultdict(float)
         per_hour = defaultdict(float)
-        rules_by_contract = self._risk_rules(open_requests.contract_id)
+        rules_by_contract = self.env["service.penalty.rule"]._penalties_of(
+            open_requests.contract_id
+        )
         if rules_by_contract:
             domain = [
                 ("res_model", "=", self._name),
@@ -122,18 +124,6 @@ class MaintenanceRequest(models.Model):
                     risk[request.id] = min(risk[request.id], room)
                     per_hour[request.id] = min(per_hour[request.id], room)
         return {request.id: (risk[request.id], per_hour[request.id]) for request in requests}
-
-    @api.model
-    def _risk_rules(self, contracts):
-        """The penalty rules of ``contracts`` with some, per contract."""
-        if not contracts:
-            return {}
-        return (
-            self.env["service.penalty.rule"]
-            .sudo()
-            .search([("contract_id", "in", contracts.ids), ("rule_type", "=", "penalty")])
-            .grouped("contract_id")
-        )
 
     @api.model
     def _risk_of_waiting_lines(self, domain, contracts):

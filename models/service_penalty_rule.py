@@ -199,6 +199,16 @@ class ServicePenaltyRule(models.Model):
                 )
 
     # ------------------------------------------------------------------ business
+    @api.model
+    def _penalties_of(self, contracts):
+        """The active penalty rules of ``contracts``, per contract (one query; those
+        without any left out)."""
+        if not contracts:
+            return {}
+        return self.search(
+            [("contract_id", "in", contracts.ids), ("rule_type", "=", "penalty")]
+        ).grouped("contract_id")
+
     def _matches(self, line, deadline_day):
         """Whether this penalty rule prices a breach of SLA ``line`` due on ``deadline_day``
         (the day in the contract's time zone)."""

@@ -480,14 +480,7 @@ class ServiceSlaLine(models.Model):
 
     def _penalty_rules(self):
         """Active penalty rules of these lines' contracts, per contract (one query)."""
-        if not self.contract_id:
-            return {}
-        rules = (
-            self.env["service.penalty.rule"]
-            .sudo()
-            .search([("contract_id", "in", self.contract_id.ids), ("rule_type", "=", "penalty")])
-        )
-        return rules.grouped("contract_id")
+        return self.env["service.penalty.rule"].sudo()._penalties_of(self.contract_id)
 
     def _lateness_intervals(self, until, rules_by_contract):
         """Working time of each calendar of these lines charged per hour, from their
