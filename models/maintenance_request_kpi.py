@@ -146,8 +146,8 @@ class MaintenanceRequest(models.Model):
                 resolved._schedule_followup()
             return
         reopened = self.filtered(lambda r: was_closed[r.id] and r.resolved_at)
-        for request in reopened:
-            request.write({"reopen_count": request.reopen_count + 1, "resolved_at": False})
+        for count, requests in reopened.grouped("reopen_count").items():
+            requests.write({"reopen_count": count + 1, "resolved_at": False})
 
     def _schedule_followup(self):
         """The trade's after-repair call: a resolved P1 or P2 work order gives its account

@@ -46,7 +46,20 @@ class ReportServiceMonth(models.AbstractModel):
             (penalty.first_day(min(periods)), penalty.last_day(max(periods))),
             (start, end),
         )
-        milestones = self._milestones(contracts, start, end)
+        # Counted as the ledger's rebate counts them, per severity and milestone.
+        plan = defaultdict(list)
+        for report in reports:
+            plan[report.contract_id].append(report.period)
+        milestones = defaultdict(list)
+        for (contract, period, *detail), counts in (
+            self.env["service.contract"]
+            ._on_time_shares(
+                {contract: sorted(periods) for contract, periods in plan.items()},
+                detail=("severity", "milestone"),
+            )
+            .items()
+        ):
+            milestones[(contract, period)].append((tuple(detail), counts))
         availability = self._availability(reports, bounds)
         entries = (
             self.env["service.ledger.entry"]
@@ -92,7 +105,7 @@ class ReportServiceMonth(models.AbstractModel):
             ratings = [r["rating"] for r in resolved if r["rating"]]
             shares = []
             for (severity, milestone), (on_time, counted) in sorted(
-                milestones[(contract, report.period)].items()
+                milestones[(contract, report.period)]
             ):
                 sla = targets.get((contract, severity))
                 shares.append(
@@ -163,34 +176,6 @@ class ReportServiceMonth(models.AbstractModel):
                 }
             )
         return rows
-
-    @api.model
-    def _milestones(self, contracts, start, end):
-        """(met on time, counted) per contract, month, severity and milestone, of the
-        milestones due in the month (in the contract's zone), as the ledger's rebate
-        counts them: cancelled and paused ones left out, one still open past its deadline
-        a miss."""
-        result = defaultdict(lambda: defaultdict(lambda: (0, 0)))
-        Line = self.env["service.sla.line"].sudo()
-        for tz, tz_contracts in contracts.grouped(lambda c: c._period_tz()).items():
-            groups = Line.with_context(tz=tz)._read_group(
-                [
-                    ("contract_id", "in", tz_contracts.ids),
-                    ("deadline", ">=", start - penalty.MAX_UTC_OFFSET),
-                    ("deadline", "<", end + penalty.MAX_UTC_OFFSET),
-                    ("state", "not in", ("cancelled", "paused")),
-                ],
-                ["contract_id", "deadline:month", "severity", "milestone", "state"],
-                ["__count"],
-            )
-            for contract, month, severity, milestone, state, count in groups:
-                slot = result[(contract, month.strftime("%Y-%m"))]
-                on_time, counted = slot[(severity, milestone)]
-                slot[(severity, milestone)] = (
-                    on_time + (count if state == "met" else 0),
-                    counted + count,
-                )
-        return result
 
     @api.model
     def _availability(self, reports, bounds):

@@ -245,11 +245,12 @@ class ServiceContract(models.Model):
         }
 
     @api.model
-    def _on_time_shares(self, plan):
+    def _on_time_shares(self, plan, detail=()):
         """``(met on time, counted)`` milestones due in each contract's periods of ``plan``,
         counted in the contract's time zone: one query per time zone. Milestones cancelled
         or paused (their deadline is not final) are left out; one still open past its
-        deadline is a miss."""
+        deadline is a miss. Keyed ``(contract, period)``, followed by the values of the
+        line fields ``detail`` (the monthly report: severity and milestone)."""
         by_tz = defaultdict(dict)
         for contract, periods in plan.items():
             by_tz[contract._period_tz()][contract] = periods
@@ -265,11 +266,11 @@ class ServiceContract(models.Model):
                     ("deadline", "<", end),
                     ("state", "not in", ("cancelled", "paused")),
                 ],
-                ["contract_id", "deadline:month", "state"],
+                ["contract_id", "deadline:month", *detail, "state"],
                 ["__count"],
             )
-            for contract, month, state, count in groups:
-                key = (contract, month.strftime("%Y-%m"))
+            for contract, month, *keys, state, count in groups:
+                key = (contract, month.strftime("%Y-%m"), *keys)
                 on_time, counted = result[key]
                 result[key] = (on_time + (count if state == "met" else 0), counted + count)
         return result
